@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the real third-party peers the tests and benchmarks use, from Debian's packages.
+# Nothing is started here: each test starts what it needs, on loopback, and stops it.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then echo "peers.sh: needs root for apt-get (skipping)"; exit 0; fi
+# Services must not start on install (no systemd here; Orthanc's postinst would grab ports 4242/8042).
+if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+need=()
+for pair in dciodvfy:dicom3tools storescu:dcmtk Orthanc:orthanc nmap:nmap openssl:openssl; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || need+=(orthanc-dicomweb)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+echo "peers.sh: $(dciodvfy </dev/null 2>&1 | head -0; echo dicom3tools, dcmtk, orthanc, nmap ready)"
