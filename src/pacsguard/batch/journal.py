@@ -1,0 +1,104 @@
+"""The resume journal: one SQLite file beside the output tree (it lists input paths, which
+carry identifiers, so it never goes inside the output)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pacsguard.errors import JournalError, SecretKeyError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    input TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, outcome TEXT NOT NULL,
+    reason TEXT, detail TEXT, output TEXT, bytes_in INTEGER, bytes_out INTEGER,
+    pseudonym TEXT, updated REAL
+);
+"""
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    input: str
+    size: int
+    mtime_ns: int
+    outcome: str
+    reason: str = ""
+    detail: str = ""
+    output: str = ""
+    bytes_in: int = 0
+    bytes_out: int = 0
+    pseudonym: str = ""
+
+
+class Journal:
+    """Records each input's outcome; a rerun skips what was already written."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot open the journal {path}: {exc}") from exc
+        self.path = path
+        self._pending: list[JournalRow] = []
+        self._last_flush = time.monotonic()
+
+    def bind(self, key_fingerprint: str, policy_digest: str) -> None:
+        """Refuse to resume a run made with another key or policy."""
+        rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if rows.get("key_fingerprint", key_fingerprint) != key_fingerprint:
+            raise SecretKeyError(
+                "this output was made with another key (fingerprint "
+                f"{rows['key_fingerprint']}); use the same key, or a new output folder")
+        if rows.get("policy_digest", policy_digest) != policy_digest:
+            raise JournalError(
+                "this output was made with another policy; use the same policy, or a new "
+                "output folder (or --restart to start over)")
+        self._db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("key_fingerprint", key_fingerprint), ("policy_digest", policy_digest)])
+
+    def done(self) -> dict[str, tuple[int, int, str]]:
+        """Inputs already written: path -> (size, mtime_ns, output)."""
+        cur = self._db.execute(
+            "SELECT input, size, mtime_ns, output FROM files WHERE outcome IN ('written', 'duplicate', 'skipped')")
+        return {r[0]: (r[1], r[2], r[3] or "") for r in cur}
+
+    def outputs(self) -> dict[str, str]:
+        """Output path -> the input that wrote it."""
+        cur = self._db.execute("SELECT output, input FROM files WHERE outcome = 'written'")
+        return {r[0]: r[1] for r in cur}
+
+    def record(self, row: JournalRow) -> None:
+        self._pending.append(row)
+        if len(self._pending) >= 256 or time.monotonic() - self._last_flush > 2.0:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self._db.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(r.input, r.size, r.mtime_ns, r.outcome, r.reason, r.detail, r.output, r.bytes_in,
+              r.bytes_out, r.pseudonym, time.time()) for r in self._pending])
+        self._pending.clear()
+        self._last_flush = time.monotonic()
+
+    def rows(self, outcomes: Iterable[str]) -> list[JournalRow]:
+        marks = ",".join("?" for _ in outcomes)
+        cur = self._db.execute(
+            f"SELECT input, size, mtime_ns, outcome, reason, detail, output, bytes_in, bytes_out, "
+            f"pseudonym FROM files WHERE outcome IN ({marks}) ORDER BY input", list(outcomes))
+        return [JournalRow(*r) for r in cur]
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()

@@ -1,0 +1,258 @@
+"""Run a de-identification over a tree: parallel workers, journal, quarantine list, summary.
+
+Layout::
+
+    OUT/                       de-identified DICOM files + pacsguard-summary.json (no identifiers)
+    OUT.pacsguard/             beside the tree, never inside it (it names input paths)
+        journal.sqlite         resume journal
+        quarantine.tsv         input path, outcome, reason code, detail
+        skipped.tsv            non-DICOM inputs and DICOMDIRs
+        summary.json           the same summary
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pacsguard import __version__
+from pacsguard.batch.journal import Journal, JournalRow
+from pacsguard.batch.walk import WalkStats, iter_files
+from pacsguard.batch.worker import FileWorker, Outcome, WorkerConfig, init_worker, run_one
+from pacsguard.errors import OutputError
+
+SUMMARY_NAME = "pacsguard-summary.json"
+
+
+@dataclass
+class DeidRun:
+    """Everything one ``pacsguard deid`` run needs."""
+
+    inputs: list[Path]
+    out_dir: Path
+    worker: WorkerConfig
+    side_dir: Path | None = None
+    workers: int = 0  #: 0: all cores
+    linkage_path: Path | None = None
+    restart: bool = False
+    progress: Callable[[int, int | None], None] | None = None  #: (done, total or None)
+
+    @property
+    def side(self) -> Path:
+        return self.side_dir or self.out_dir.with_name(self.out_dir.name + ".pacsguard")
+
+
+@dataclass
+class Summary:
+    """Counts and rates; never an identifier."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    patients: set[str] = field(default_factory=set)
+    bytes_in: int = 0
+    bytes_out: int = 0
+    resumed: int = 0
+    seconds: float = 0.0
+    loops: int = 0
+    unreadable_dirs: int = 0
+    pixels_cleaned: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.counts["quarantined"] or self.counts["failed"] else 0
+
+    def to_json(self) -> dict[str, Any]:
+        processed = sum(self.counts.values())
+        secs = max(self.seconds, 1e-9)
+        return {
+            "tool": f"pacsguard {__version__}",
+            **self.meta,
+            "outcomes": {k: self.counts.get(k, 0) for k in
+                         ("written", "quarantined", "skipped", "failed", "duplicate")},
+            "already_done": self.resumed,
+            "reasons": dict(sorted(self.reasons.items())),
+            "patients": len(self.patients),
+            "pixels_cleaned": self.pixels_cleaned,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "seconds": round(self.seconds, 3),
+            "files_per_second": round(processed / secs, 1),
+            "mb_per_second": round(self.bytes_in / 1e6 / secs, 1),
+            "directory_loops_skipped": self.loops,
+            "unreadable_directories": self.unreadable_dirs,
+            "exit_code": self.exit_code,
+        }
+
+
+def _check_paths(run: DeidRun) -> None:
+    out = run.out_dir.resolve()
+    for root in run.inputs:
+        r = root.resolve()
+        if out == r or r in out.parents:
+            raise OutputError("the output folder must not be inside an input folder")
+        if out in r.parents:
+            raise OutputError("an input lies inside the output folder")
+    side = run.side.resolve()
+    if side == out or out in side.parents:
+        raise OutputError("the side folder (journal, quarantine list) must be outside the output")
+    if run.linkage_path is not None:
+        link = run.linkage_path.resolve()
+        if out in link.parents:
+            raise OutputError("the linkage table must not be inside the output folder")
+    for d in (run.out_dir, run.side):
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            probe = d / f".pacsguard-write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise OutputError(f"cannot write to {d}: {exc.strerror or exc}") from exc
+
+
+def run_deid(run: DeidRun) -> Summary:
+    """De-identify every input file into ``run.out_dir``; resumable; returns the summary."""
+    _check_paths(run)
+    if run.restart:
+        (run.side / "journal.sqlite").unlink(missing_ok=True)
+    journal = Journal(run.side / "journal.sqlite")
+    journal.bind(run.worker.key.fingerprint, run.worker.policy.digest())
+    done = journal.done()
+    claimed = journal.outputs()
+    linkage = _open_linkage(run.linkage_path) if run.linkage_path else None
+    summary = Summary()
+    stats = WalkStats()
+    start = time.monotonic()
+
+    def todo() -> Iterator[str]:
+        for path in iter_files(run.inputs, stats, exclude=(run.out_dir, run.side)):
+            key = str(path)
+            prev = done.get(key)
+            if prev is not None:
+                try:
+                    st = path.stat()
+                except OSError:
+                    prev = None
+                else:
+                    if (st.st_size, st.st_mtime_ns) == prev[:2] and (
+                            not prev[2] or (run.out_dir / prev[2]).exists()):
+                        summary.resumed += 1
+                        continue
+            yield key
+
+    def record(o: Outcome) -> None:
+        outcome = o.outcome
+        if outcome == "written" and claimed.get(o.output, o.input) != o.input:
+            outcome = "duplicate"  # another input already produced this SOP Instance
+        claimed.setdefault(o.output, o.input)
+        summary.counts[outcome] += 1
+        if o.reason:
+            summary.reasons[o.reason] += 1
+        if o.pseudonym:
+            summary.patients.add(o.pseudonym)
+        summary.bytes_in += o.bytes_in
+        summary.bytes_out += o.bytes_out
+        summary.pixels_cleaned += o.pixels_cleaned
+        try:
+            st = Path(o.input).stat()
+            size, mtime = st.st_size, st.st_mtime_ns
+        except OSError:
+            size, mtime = o.bytes_in, 0
+        journal.record(JournalRow(o.input, size, mtime, outcome, o.reason, o.detail, o.output,
+                                  o.bytes_in, o.bytes_out, o.pseudonym))
+        if linkage is not None and o.identity:
+            linkage.execute("INSERT OR IGNORE INTO linkage VALUES (?, ?, ?)",
+                            (o.identity, o.patient_name, o.pseudonym))
+        if run.progress:
+            run.progress(sum(summary.counts.values()), None)
+
+    try:
+        _dispatch(run, todo(), record)
+    finally:
+        journal.close()
+        if linkage is not None:
+            linkage.commit()
+            linkage.close()
+    summary.seconds = time.monotonic() - start
+    summary.loops, summary.unreadable_dirs = stats.loops, stats.unreadable_dirs
+    summary.meta = {
+        "policy": run.worker.policy.to_json(),
+        "key_fingerprint": run.worker.key.fingerprint,
+        "workers": _workers(run.workers),
+    }
+    _write_lists(run, summary)
+    return summary
+
+
+def _workers(n: int) -> int:
+    return n if n > 0 else (os.cpu_count() or 1)
+
+
+def _dispatch(run: DeidRun, paths: Iterator[str], record: Callable[[Outcome], None]) -> None:
+    n = _workers(run.workers)
+    if n == 1:
+        worker = FileWorker(run.worker)
+        for p in paths:
+            record(worker.process(p))
+        return
+    window = n * 8  # bounded in-flight work: memory stays flat whatever the input size
+    with ProcessPoolExecutor(max_workers=n, initializer=init_worker,
+                             initargs=(run.worker,)) as pool:
+        pending: set[Future[Outcome]] = set()
+        for p in paths:
+            pending.add(pool.submit(run_one, p))
+            if len(pending) >= window:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    record(f.result())
+        for f in pending:
+            record(f.result())
+
+
+def _open_linkage(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE IF NOT EXISTS linkage (original_patient TEXT PRIMARY KEY, "
+                   "original_name TEXT, pseudonym TEXT NOT NULL)")
+        os.chmod(path, 0o600)
+    except (OSError, sqlite3.Error) as exc:
+        raise OutputError(f"cannot open the linkage table {path}: {exc}") from exc
+    return db
+
+
+def _write_lists(run: DeidRun, summary: Summary) -> None:
+    data = summary.to_json()
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    for target in (run.out_dir / SUMMARY_NAME, run.side / "summary.json"):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    journal = Journal(run.side / "journal.sqlite")
+    try:
+        for name, outcomes in (("quarantine.tsv", ("quarantined", "failed", "duplicate")),
+                               ("skipped.tsv", ("skipped",))):
+            rows = journal.rows(outcomes)
+            tmp = run.side / (name + ".tmp")
+            with tmp.open("w", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write("input\toutcome\treason\tdetail\n")
+                for r in rows:
+                    fh.write(f"{r.input}\t{r.outcome}\t{r.reason}\t{r.detail}\n")
+            os.replace(tmp, run.side / name)
+    finally:
+        journal.close()
+
+
+def clear_output(out_dir: Path) -> None:  # pragma: no cover - helper for --restart users
+    shutil.rmtree(out_dir, ignore_errors=True)
+    sys.stderr.flush()

@@ -1,0 +1,171 @@
+"""De-identify one file, in a worker process: read, check, mask, guard, write atomically.
+
+A file is either written whole or not at all: every failure becomes an outcome with a
+reason code, and an unexpected exception quarantines the file (fail closed) with only the
+exception's type name (its message could quote a value).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom import dcmwrite
+from pydicom.dataset import Dataset
+
+from pacsguard.batch.reader import is_dicomdir, quiet_pydicom, read_dicom
+from pacsguard.deid.engine import Deidentifier, DeidResult
+from pacsguard.deid.keys import SecretKey
+from pacsguard.deid.leakguard import LeakGuard
+from pacsguard.deid.marking import mark
+from pacsguard.deid.risk import document_risk, embedded_overlay_groups, pixel_risk
+from pacsguard.errors import CorruptDicom, FailClosed, FileRejected, NotDicom
+from pacsguard.profile.policy import Policy
+
+log = logging.getLogger("pacsguard.batch")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result for one input; identity fields are filled only for the linkage table."""
+
+    input: str
+    outcome: str  #: written | quarantined | skipped | failed
+    reason: str = ""
+    detail: str = ""
+    output: str = ""
+    bytes_in: int = 0
+    bytes_out: int = 0
+    pseudonym: str = ""
+    identity: str = ""
+    patient_name: str = ""
+    pixels_cleaned: bool = False
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    policy: Policy
+    key: SecretKey
+    out_dir: Path
+    linkage: bool = False
+    want_thumbnails: bool = False
+
+
+class FileWorker:
+    """Holds the engine for one process; :meth:`process` never raises."""
+
+    def __init__(self, cfg: WorkerConfig) -> None:
+        quiet_pydicom()
+        self.cfg = cfg
+        self.engine = Deidentifier(cfg.policy, cfg.key)
+
+    def process(self, path: str) -> Outcome:
+        p = Path(path)
+        try:
+            size = p.stat().st_size
+        except OSError:
+            return Outcome(path, "failed", "unreadable", "the file vanished or cannot be read")
+        try:
+            return self._process(p, size)
+        except NotDicom as exc:
+            return Outcome(path, "skipped", exc.code, exc.detail, bytes_in=size)
+        except (CorruptDicom, FailClosed) as exc:
+            return Outcome(path, "quarantined", exc.code, exc.detail, bytes_in=size)
+        except FileRejected as exc:  # pragma: no cover - every subclass is handled above
+            return Outcome(path, "quarantined", exc.code, exc.detail, bytes_in=size)
+        except OSError as exc:
+            return Outcome(path, "failed", "write-error",
+                           f"cannot write the output ({exc.strerror or type(exc).__name__})",
+                           bytes_in=size)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
+            log.debug("unexpected %s on input #%s", type(exc).__name__, path and "?")
+            return Outcome(path, "quarantined", "processing-error",
+                           f"unexpected {type(exc).__name__} while de-identifying", bytes_in=size)
+
+    def _process(self, path: Path, size: int) -> Outcome:
+        ds = read_dicom(path)
+        if is_dicomdir(ds):
+            return Outcome(str(path), "skipped", "dicomdir",
+                           "DICOMDIR: not copied (it indexes input paths)", bytes_in=size)
+        doc = document_risk(ds)
+        if doc:
+            raise FailClosed(*doc)
+        policy = self.cfg.policy
+        risk = pixel_risk(ds, policy)
+        embedded = embedded_overlay_groups(ds)
+        needs_pixels = bool(risk) or bool(embedded)
+        if needs_pixels and not policy.clean_pixels:
+            if risk:
+                raise FailClosed(risk[0], risk[1] + "; no pixel cleaner is on (--clean-pixels)")
+            raise FailClosed("overlay-in-pixel-data",
+                             "an overlay is stored in the pixel data's high bits")
+        ctx = self.engine.context_for(ds)
+        identity, name = ctx.identity, _text(ds, 0x00100010) if self.cfg.linkage else ""
+        pixel_ids = sorted(ctx.ids.all_strings()) if needs_pixels else []
+        result = self.engine.deidentify(ds, ctx)
+        cleaned = False
+        if needs_pixels:
+            self._clean_pixels(ds, pixel_ids)
+            mark(ds, policy, pixels_cleaned=True)
+            cleaned = True
+        leak = LeakGuard(ctx.ids, policy, pseudonym=ctx.pseudonym).find(ds)
+        if leak:
+            raise FailClosed("residual-identifier",
+                             f"an identifying value would remain at {leak}")
+        rel = output_relpath(result)
+        written = self._write(ds, rel)
+        return Outcome(str(path), "written", output=rel, bytes_in=size, bytes_out=written,
+                       pseudonym=result.pseudonym, identity=identity if self.cfg.linkage else "",
+                       patient_name=name, pixels_cleaned=cleaned)
+
+    def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> None:
+        try:
+            from pacsguard import pixels
+        except ImportError as exc:
+            raise FailClosed("no-pixel-cleaner", "the pixel cleaner is not installed") from exc
+        pixels.clean_pixels(ds, identifiers, pixels.PixelPolicy())
+
+    def _write(self, ds: Dataset, rel: str) -> int:
+        target = self.cfg.out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            dcmwrite(tmp, ds, enforce_file_format=True)
+            os.replace(tmp, target)  # atomic: a reader never sees half a file
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return target.stat().st_size
+
+
+def output_relpath(result: DeidResult) -> str:
+    """``PSEUDONYM/STUDY-UID/SERIES-UID/SOP-UID.dcm``: only pseudonymized values."""
+    if not result.sop_uid:
+        raise FailClosed("missing-sop-instance-uid", "no SOP Instance UID: cannot name the output")
+    study = result.study_uid or "unknown-study"
+    series = result.series_uid or "unknown-series"
+    for part in (result.pseudonym, study, series, result.sop_uid):
+        if "/" in part or part.startswith(".") or "\\" in part:
+            raise FailClosed("unsafe-output-name", "a pseudonymized value is not a safe file name")
+    return f"{result.pseudonym}/{study}/{series}/{result.sop_uid}.dcm"
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    elem = ds.get(tag)
+    return "" if elem is None or elem.value is None else str(elem.value)
+
+
+# -- process-pool plumbing: one worker per process, built once ---------------------------
+_WORKER: FileWorker | None = None
+
+
+def init_worker(cfg: WorkerConfig) -> None:
+    global _WORKER
+    _WORKER = FileWorker(cfg)
+
+
+def run_one(path: str) -> Outcome:
+    assert _WORKER is not None, "init_worker was not called"
+    return _WORKER.process(path)

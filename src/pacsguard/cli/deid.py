@@ -1,0 +1,112 @@
+"""``pacsguard deid IN... OUT``: write a de-identified copy of DICOM files."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from pacsguard.batch.runner import DeidRun, run_deid
+from pacsguard.batch.worker import WorkerConfig
+from pacsguard.deid.keys import resolve_key
+from pacsguard.errors import UsageError
+from pacsguard.profile.options import Option, parse_option
+from pacsguard.profile.policy import Policy, load_policy
+from pacsguard.report.progress import progress_bar
+from pacsguard.report.deid_summary import print_deid_summary
+
+log = logging.getLogger("pacsguard")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "deid", help="write a de-identified copy (PS3.15 Annex E)",
+        description="De-identify DICOM files into OUT, following DICOM PS3.15 Annex E. "
+        "Originals are never modified. Exit 0: all written; 1: some quarantined or failed; "
+        "2: usage error.")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="input files or folders")
+    p.add_argument("output", type=Path, metavar="OUT", help="output folder")
+    p.add_argument("-k", "--key-file", type=Path, help="secret key file (else $PACSGUARD_KEY, "
+                   "else ~/.config/pacsguard/secret.key, generated on first use)")
+    p.add_argument("-p", "--policy", type=Path, help="policy file (TOML)")
+    p.add_argument("--profile", choices=("default", "basic"), help="start from the research "
+                   "default (Basic Profile + 4 options) or the bare Basic Profile")
+    p.add_argument("-o", "--option", action="append", default=[], metavar="NAME",
+                   help="add a PS3.15 option by its name or slug, e.g. 'Retain UIDs' (repeatable)")
+    p.add_argument("--no-option", action="append", default=[], metavar="NAME",
+                   help="remove a PS3.15 option (repeatable)")
+    p.add_argument("--clean-pixels", action="store_true",
+                   help="clean burned-in text (Clean Pixel Data) instead of quarantining")
+    p.add_argument("-j", "--workers", type=int, default=0, help="worker processes (0: all cores)")
+    p.add_argument("--side-dir", type=Path, help="where the journal and quarantine list go "
+                   "(default: OUT.pacsguard beside OUT; never inside OUT)")
+    p.add_argument("--linkage", type=Path, metavar="SQLITE", help="also write the table "
+                   "original patient <-> pseudonym (IDENTIFIES PEOPLE; off by default)")
+    p.add_argument("--restart", action="store_true", help="ignore the journal of an earlier run")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the summary here")
+    p.add_argument("--verify", action="store_true",
+                   help="after writing, run 'pacsguard verify IN OUT' on the result")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def build_policy(args: argparse.Namespace) -> Policy:
+    """Defaults, then the policy file, then command-line options."""
+    policy = load_policy(args.policy) if args.policy else Policy()
+    if args.profile == "basic":
+        policy = policy.with_options(remove=list(Option))
+    add = [parse_option(o) for o in args.option]
+    remove = [parse_option(o) for o in args.no_option]
+    policy = policy.with_options(add=add, remove=remove)
+    if args.clean_pixels or Option.CLEAN_PIXEL_DATA in policy.options:
+        from dataclasses import replace
+
+        policy = replace(policy, clean_pixels=True,
+                         options=policy.options | {Option.CLEAN_PIXEL_DATA})
+    return policy
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 0:
+        raise UsageError("--workers must be 0 (all cores) or more")
+    policy = build_policy(args)
+    key, generated = resolve_key(args.key_file)
+    if generated:
+        print(f"pacsguard deid: generated a new secret key at {key.source} (fingerprint "
+              f"{key.fingerprint}); keep it safe, and reuse it to get the same pseudonyms",
+              file=sys.stderr)
+    if args.linkage:
+        print("pacsguard deid: WARNING: the linkage table identifies people; store it as "
+              "securely as the originals", file=sys.stderr)
+    cfg = WorkerConfig(policy=policy, key=key, out_dir=args.output, linkage=bool(args.linkage))
+    run_cfg = DeidRun(inputs=list(args.inputs), out_dir=args.output, worker=cfg,
+                      side_dir=args.side_dir, workers=args.workers, linkage_path=args.linkage,
+                      restart=args.restart)
+    show = not args.no_progress and not args.quiet and sys.stderr.isatty()
+    with progress_bar("de-identifying", enabled=show) as tick:
+        run_cfg.progress = tick
+        summary = run_deid(run_cfg)
+    if args.json:
+        import json
+
+        args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
+    if not args.quiet:
+        print_deid_summary(summary, args.output, run_cfg.side)
+    code = summary.exit_code
+    if args.verify:
+        code = max(code, _verify(args))
+    return code
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        from pacsguard.discover import verify_trees
+    except ImportError as exc:
+        raise UsageError("--verify needs the verify module, which is not installed") from exc
+    report = verify_trees(args.inputs[0], args.output)
+    print(f"pacsguard deid --verify: {'no leak found' if report.ok else 'LEAKS FOUND'} "
+          f"({len(report.leaks)} leak(s))")
+    return 0 if report.ok else 1
+

@@ -1,0 +1,149 @@
+"""Collect one file's own identifying values, before anything is masked.
+
+They drive text cleaning (Clean Descriptors, Clean Structured Content), the leak guard that
+re-reads every written file, and the pixel text matcher.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pydicom.dataset import Dataset
+from pydicom.valuerep import PersonName
+
+# Explicit tags, never keywords: a misspelled keyword would silently collect nothing.
+PATIENT_NAME = 0x00100010
+PATIENT_ID = 0x00100020
+ISSUER_OF_PATIENT_ID = 0x00100021
+OTHER_PATIENT_IDS = 0x00101000
+OTHER_PATIENT_NAMES = 0x00101001
+OTHER_PATIENT_IDS_SEQ = 0x00101002
+PATIENT_BIRTH_NAME = 0x00101005
+PATIENT_BIRTH_DATE = 0x00100030
+PATIENT_ADDRESS = 0x00101040
+MOTHERS_BIRTH_NAME = 0x00101060
+PATIENT_PHONES = 0x00102154
+PATIENT_TELECOM = 0x00102155
+ACCESSION_NUMBER = 0x00080050
+MEDICAL_RECORD_LOCATOR = 0x00101090
+INSTITUTION_NAME = 0x00080080
+INSTITUTION_ADDRESS = 0x00080081
+RESPONSIBLE_PERSON = 0x00102297
+ADMISSION_ID = 0x00380010
+STUDY_ID = 0x00200010
+
+_PERSON_TAGS = (
+    PATIENT_NAME, OTHER_PATIENT_NAMES, PATIENT_BIRTH_NAME, MOTHERS_BIRTH_NAME, RESPONSIBLE_PERSON,
+    0x00080090,  # Referring Physician's Name
+    0x00081050,  # Performing Physician's Name
+    0x00081060,  # Name of Physician(s) Reading Study
+    0x00081070,  # Operators' Name
+    0x00081048,  # Physician(s) of Record
+    0x0008009C,  # Consulting Physician's Name
+    0x00321032,  # Requesting Physician
+    0x00400006,  # Scheduled Performing Physician's Name
+    0x00400253,  # Performed Procedure Step ID -- not a name; harmless as an ID-like token
+)
+_ID_TAGS = (PATIENT_ID, OTHER_PATIENT_IDS, ACCESSION_NUMBER, MEDICAL_RECORD_LOCATOR, ADMISSION_ID)
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+
+#: Words too common to treat as a name part on their own.
+STOP_WORDS = frozenset({
+    "dr", "mr", "mrs", "ms", "md", "phd", "jr", "sr", "de", "la", "le", "du", "van", "von", "der",
+    "den", "del", "da", "di", "el", "al", "bin", "ben", "st", "ii", "iii", "and", "the",
+})
+
+
+def fold(text: str) -> str:
+    """Accent-free lower case, for matching only."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+@dataclass
+class FileIdentifiers:
+    """The identifying strings of one file, grouped by kind."""
+
+    names: set[str] = field(default_factory=set)  #: name parts (single words)
+    full_names: set[str] = field(default_factory=set)  #: whole names, several spellings
+    ids: set[str] = field(default_factory=set)
+    birth_dates: set[str] = field(default_factory=set)  #: YYYYMMDD
+    phones: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    addresses: set[str] = field(default_factory=set)
+    institutions: set[str] = field(default_factory=set)
+
+    def all_strings(self) -> Iterator[str]:
+        for group in (self.full_names, self.names, self.ids, self.birth_dates, self.phones,
+                      self.emails, self.addresses, self.institutions):
+            yield from group
+
+
+def _values(ds: Dataset, tag: int) -> list[str]:
+    elem = ds.get(tag)
+    if elem is None or elem.VR == "SQ" or elem.value in (None, "", b""):
+        return []
+    value = elem.value
+    items: Iterable[object] = value if isinstance(value, list | tuple) or (
+        hasattr(value, "__iter__") and not isinstance(value, str | bytes | PersonName)
+    ) else [value]
+    out = []
+    for v in items:
+        s = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+        s = s.strip().strip("\x00").strip()
+        if s:
+            out.append(s)
+    return out
+
+
+def _add_person(ids: FileIdentifiers, raw: str, *, min_part: int = 2) -> None:
+    # A PN value: components split by '^', groups by '='; keep each word and whole forms.
+    for group in raw.split("="):
+        parts = [p.strip() for p in group.split("^") if p.strip()]
+        if not parts:
+            continue
+        ids.full_names.add(" ".join(parts))
+        if len(parts) >= 2:
+            ids.full_names.add(" ".join(parts[1:2] + parts[:1]))  # Given Family
+            ids.full_names.add(group.strip("^"))
+        for part in parts:
+            for word in _WORD.findall(part):
+                if len(word) >= min_part and fold(word) not in STOP_WORDS:
+                    ids.names.add(word)
+
+
+def collect(ds: Dataset, *, institutions: bool = True) -> FileIdentifiers:
+    """Every identifying value of the patient (and staff) found in the top level of ``ds``,
+    in Other Patient IDs Sequence, and in person-name attributes of its sequences."""
+    ids = FileIdentifiers()
+    for tag in _PERSON_TAGS:
+        for v in _values(ds, tag):
+            if tag == 0x00400253:
+                ids.ids.add(v)
+            else:
+                _add_person(ids, v)
+    for tag in _ID_TAGS:
+        for v in _values(ds, tag):
+            if len(v) >= 2:
+                ids.ids.add(v)
+    for item in ds.get(OTHER_PATIENT_IDS_SEQ, None) or []:
+        for v in _values(item, PATIENT_ID):
+            ids.ids.add(v)
+    ids.birth_dates.update(v for v in _values(ds, PATIENT_BIRTH_DATE) if len(v) == 8)
+    for v in _values(ds, PATIENT_PHONES):
+        ids.phones.add(v)
+    for v in _values(ds, PATIENT_TELECOM):
+        for token in re.split(r"[\s;,]+", v):
+            if "@" in token:
+                ids.emails.add(token)
+            elif sum(c.isdigit() for c in token) >= 6:
+                ids.phones.add(token)
+    for v in _values(ds, PATIENT_ADDRESS):
+        ids.addresses.add(v)
+    if institutions:
+        for tag in (INSTITUTION_NAME, INSTITUTION_ADDRESS):
+            ids.institutions.update(_values(ds, tag))
+    return ids

@@ -1,0 +1,72 @@
+"""Fail-closed checks on what header de-identification cannot clean: pixels, documents."""
+
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+
+from pacsguard.profile.policy import Policy
+
+BURNED_IN_ANNOTATION = 0x00280301
+RECOGNIZABLE_VISUAL_FEATURES = 0x00280302
+MODALITY = 0x00080060
+SOP_CLASS_UID = 0x00080016
+PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
+
+#: Secondary Capture family: screen captures and scanned documents.
+SECONDARY_CAPTURE_CLASSES = frozenset({
+    "1.2.840.10008.5.1.4.1.1.7", "1.2.840.10008.5.1.4.1.1.7.1", "1.2.840.10008.5.1.4.1.1.7.2",
+    "1.2.840.10008.5.1.4.1.1.7.3", "1.2.840.10008.5.1.4.1.1.7.4",
+})
+#: Encapsulated PDF, CDA, STL, OBJ, MTL: their content is a document pacsguard cannot clean.
+ENCAPSULATED_CLASSES = frozenset({
+    "1.2.840.10008.5.1.4.1.1.104.1", "1.2.840.10008.5.1.4.1.1.104.2",
+    "1.2.840.10008.5.1.4.1.1.104.3", "1.2.840.10008.5.1.4.1.1.104.4",
+    "1.2.840.10008.5.1.4.1.1.104.5",
+})
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    elem = ds.get(tag)
+    if elem is None or elem.value is None:
+        return ""
+    value = elem.value
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return str(value).strip().strip("\x00").upper()
+
+
+def document_risk(ds: Dataset) -> tuple[str, str] | None:
+    """A reason to quarantine whatever the pixel options are, or None."""
+    if _text(ds, SOP_CLASS_UID) in ENCAPSULATED_CLASSES:
+        return ("encapsulated-document",
+                "an encapsulated document (PDF, CDA, 3D model) cannot be de-identified")
+    if _text(ds, RECOGNIZABLE_VISUAL_FEATURES) == "YES":
+        return ("recognizable-visual-features",
+                "Recognizable Visual Features is YES (Clean Recognizable Visual Features "
+                "is not implemented)")
+    return None
+
+
+def pixel_risk(ds: Dataset, policy: Policy) -> tuple[str, str] | None:
+    """Why this file's pixels may carry burned-in text, or None when they should not."""
+    if not any(t in ds for t in PIXEL_DATA_TAGS):
+        return None
+    flag = _text(ds, BURNED_IN_ANNOTATION)
+    if flag == "YES":
+        return ("burned-in-annotation", "Burned In Annotation is YES")
+    if flag == "NO":
+        return None
+    modality = _text(ds, MODALITY)
+    if modality in policy.burned_in_modalities:
+        return ("burned-in-annotation-unknown",
+                f"Burned In Annotation is absent on modality {modality}, which often burns text in")
+    if _text(ds, SOP_CLASS_UID) in SECONDARY_CAPTURE_CLASSES:
+        return ("burned-in-annotation-unknown",
+                "Burned In Annotation is absent on a Secondary Capture (screen capture)")
+    return None
+
+
+def embedded_overlay_groups(ds: Dataset) -> list[int]:
+    """Overlay groups whose bitmap lives in the pixel data's unused high bits (no 60xx,3000)."""
+    groups = {t.group for t in ds.keys() if 0x6000 <= t.group <= 0x601E and t.group % 2 == 0}
+    return sorted(g for g in groups if (g << 16 | 0x3000) not in ds and (g << 16 | 0x0010) in ds)

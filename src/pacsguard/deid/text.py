@@ -1,0 +1,125 @@
+"""Free-text cleaning for Clean Descriptors and Clean Structured Content.
+
+Replacement tokens (documented in the README):
+
+==============  ===========================================================
+``[NAME]``      a name part of the patient or of staff named in the file
+``[ID]``        the patient's IDs, accession numbers, long ID-like numbers
+``[DOB]``       the patient's birth date, in any common format
+``[DATE]``      any other date, when dates are not shifted
+``[PHONE]``     telephone numbers
+``[EMAIL]``     e-mail addresses
+``[ADDRESS]``   the patient's address
+``[INSTITUTION]`` the institution's name or address (unless Retain Institution Identity)
+==============  ===========================================================
+
+With Retain Longitudinal Temporal Information with Modified Dates, other dates in text are
+shifted by the patient's offset and written in the same form instead of being replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from pacsguard.deid.dates import shift_text_dates
+from pacsguard.deid.identifiers import FileIdentifiers, fold
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Phone numbers: digit groups with separators, at least 8 digits in all (checked in code).
+PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\(?\d{1,4}\)?(?:[\s./-]?\(?\d{1,4}\)?){2,7}(?![\w])")
+# ID-like: 6+ digit runs, or tokens mixing letters and 4+ digits.
+LONG_NUMBER = re.compile(r"(?<![\w.])\d{6,}(?![\w.])")
+MIXED_ID = re.compile(r"(?<![\w])(?=[A-Za-z-]*\d)(?=(?:[^\W_]*\d){4})[A-Za-z0-9][A-Za-z0-9-]{4,}(?![\w])")
+
+
+def _date_forms(yyyymmdd: str) -> list[str]:
+    try:
+        d = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return [yyyymmdd]
+    y, m, dd = f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}"
+    forms = [y + m + dd, f"{y}-{m}-{dd}", f"{y}/{m}/{dd}", f"{y}.{m}.{dd}"]
+    for a, b in ((dd, m), (m, dd), (str(d.day), str(d.month)), (str(d.month), str(d.day))):
+        for sep in "/.-":
+            forms.append(f"{a}{sep}{b}{sep}{y}")
+            forms.append(f"{a}{sep}{b}{sep}{y[2:]}")
+    return forms
+
+
+def _alternation(words: Iterable[str]) -> str:
+    alts: set[str] = set()
+    for w in words:
+        alts.add(re.escape(w))
+        alts.add(re.escape(fold(w)))
+    return "|".join(sorted(alts, key=len, reverse=True))
+
+
+class TextCleaner:
+    """Cleans free text of one file's identifiers and of generic PHI patterns."""
+
+    def __init__(self, ids: FileIdentifiers, shift_days: int | None) -> None:
+        self._shift = shift_days
+        rules: list[tuple[re.Pattern[str], str]] = []
+        if ids.emails:
+            rules.append((re.compile(_alternation(ids.emails), re.I), "[EMAIL]"))
+        if ids.addresses:
+            rules.append((re.compile(_alternation(ids.addresses), re.I), "[ADDRESS]"))
+        if ids.institutions:
+            rules.append((re.compile(_alternation(ids.institutions), re.I), "[INSTITUTION]"))
+        if ids.birth_dates:
+            forms = [f for d in ids.birth_dates for f in _date_forms(d)]
+            rules.append((re.compile(rf"(?<![\d]){_alternation(forms)}(?![\d])"), "[DOB]"))
+        id_forms: set[str] = set()
+        for v in ids.ids:
+            id_forms.add(v)
+            compact = re.sub(r"[^0-9A-Za-z]", "", v)
+            if len(compact) >= 3:
+                id_forms.add(compact)
+            digits = re.sub(r"\D", "", v)
+            if len(digits) >= 4:
+                id_forms.add(digits)
+        if id_forms:
+            rules.append((re.compile(rf"(?<![0-9A-Za-z]){_alternation(id_forms)}(?![0-9A-Za-z])", re.I), "[ID]"))
+        if ids.full_names:
+            rules.append((re.compile(rf"(?<!\w){_alternation(ids.full_names)}(?!\w)", re.I), "[NAME]"))
+        if ids.names:
+            rules.append((re.compile(rf"(?<!\w)(?:{_alternation(ids.names)})(?!\w)", re.I), "[NAME]"))
+        self._rules = rules
+
+    def clean(self, text: str) -> str:
+        """Return ``text`` with every identifier and PHI pattern replaced."""
+        if not text or not text.strip():
+            return text
+        out = text
+        for pattern, token in self._rules:
+            out = pattern.sub(token, out)
+            folded = fold(out)
+            if len(folded) == len(out):  # also catch accent-free spellings at the same places
+                spans = [m.span() for m in pattern.finditer(folded)]
+                for start, end in reversed(spans):
+                    out = out[:start] + token + out[end:]
+        out = EMAIL.sub("[EMAIL]", out)
+        stash: list[str] = []
+
+        def shield(value: str) -> str:  # keep shifted dates away from the number patterns
+            stash.append(value)
+            return f"\x00{len(stash) - 1}\x00"
+
+        out = shift_text_dates(out.replace("\x00", ""), self._shift, wrap=shield)
+        out = PHONE.sub(_phone_or_keep, out)
+        out = MIXED_ID.sub(_id_unless_token, out)
+        out = LONG_NUMBER.sub("[ID]", out)
+        return re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], out)
+
+
+def _phone_or_keep(m: re.Match[str]) -> str:
+    text = m.group(0)
+    if sum(c.isdigit() for c in text) < 8 or ("." in text and " " in text):
+        return text  # too short, or a list of decimals ("1.25 0.625 5.0")
+    return "[ID]" if text.isdigit() else "[PHONE]"
+
+
+def _id_unless_token(m: re.Match[str]) -> str:
+    return m.group(0) if m.group(0).startswith("[") else "[ID]"

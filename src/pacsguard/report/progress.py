@@ -1,0 +1,29 @@
+"""A progress bar on stderr (rich), or nothing when stderr is not a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import TimeElapsedColumn
+
+
+@contextmanager
+def progress_bar(label: str, *, enabled: bool) -> Iterator[Callable[[int, int | None], None]]:
+    """Yield ``tick(done, total)``; the bar shows counts and files/s, never a file name."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    columns = (SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]} files/s"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None, rate="-")
+
+        def tick(done: int, total: int | None) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:.0f}" if elapsed > 0.5 else "-"
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        yield tick
