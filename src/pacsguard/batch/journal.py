@@ -69,7 +69,8 @@ class Journal:
     def done(self) -> dict[str, tuple[int, int, str]]:
         """Inputs already written: path -> (size, mtime_ns, output)."""
         cur = self._db.execute(
-            "SELECT input, size, mtime_ns, output FROM files WHERE outcome IN ('written', 'duplicate', 'skipped')")
+            "SELECT input, size, mtime_ns, output FROM files "
+            "WHERE outcome IN ('written', 'duplicate', 'skipped')")
         return {r[0]: (r[1], r[2], r[3] or "") for r in cur}
 
     def outputs(self) -> dict[str, str]:

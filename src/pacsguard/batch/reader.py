@@ -50,7 +50,8 @@ def read_dicom(path: Path) -> FileDataset:
     except InvalidDicomError as exc:
         raise NotDicom("not-dicom", "not a DICOM file") from exc
     except OSError as exc:
-        raise CorruptDicom("unreadable", f"cannot read the file ({exc.strerror or type(exc).__name__})") from exc
+        why = exc.strerror or type(exc).__name__
+        raise CorruptDicom("unreadable", f"cannot read the file ({why})") from exc
     except Exception as exc:  # pydicom raises many types on malformed input
         raise CorruptDicom("parse-error", f"DICOM parse error ({type(exc).__name__})") from exc
     for w in caught:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -152,12 +150,15 @@ def run_deid(run: DeidRun) -> Summary:
 
     def record(o: Outcome) -> None:
         outcome = o.outcome
-        if outcome == "written" and claimed.get(o.output, o.input) != o.input:
-            outcome = "duplicate"  # another input already produced this SOP Instance
-        claimed.setdefault(o.output, o.input)
+        if outcome == "written":
+            outcome = _commit(run.out_dir, o, claimed, journal, summary)
         summary.counts[outcome] += 1
-        if o.reason:
-            summary.reasons[o.reason] += 1
+        reason, detail = o.reason, o.detail
+        if outcome == "duplicate":
+            reason = "duplicate-sop-instance-uid"
+            detail = "another input has the same SOP Instance UID; the first path in sort order wins"
+        if reason:
+            summary.reasons[reason] += 1
         if o.pseudonym:
             summary.patients.add(o.pseudonym)
         summary.bytes_in += o.bytes_in
@@ -168,7 +169,7 @@ def run_deid(run: DeidRun) -> Summary:
             size, mtime = st.st_size, st.st_mtime_ns
         except OSError:
             size, mtime = o.bytes_in, 0
-        journal.record(JournalRow(o.input, size, mtime, outcome, o.reason, o.detail, o.output,
+        journal.record(JournalRow(o.input, size, mtime, outcome, reason, detail, o.output,
                                   o.bytes_in, o.bytes_out, o.pseudonym))
         if linkage is not None and o.identity:
             linkage.execute("INSERT OR IGNORE INTO linkage VALUES (?, ?, ?)",
@@ -192,6 +193,25 @@ def run_deid(run: DeidRun) -> Summary:
     }
     _write_lists(run, summary)
     return summary
+
+
+def _commit(out_dir: Path, o: Outcome, claimed: dict[str, str], journal: Journal,
+            summary: Summary) -> str:
+    """Rename a staged file into place. Two inputs with one SOP Instance UID: the input whose
+    path sorts first wins, whatever order the workers finished in (reproducible output)."""
+    staged, target = out_dir / o.staged, out_dir / o.output
+    owner = claimed.get(o.output)
+    if owner is not None and owner != o.input and owner < o.input:
+        staged.unlink(missing_ok=True)
+        return "duplicate"
+    os.replace(staged, target)  # atomic: a reader never sees half a file
+    claimed[o.output] = o.input
+    if owner is not None and owner != o.input:  # the earlier owner loses its claim
+        summary.counts["written"] -= 1 if summary.counts["written"] else 0
+        summary.counts["duplicate"] += 1
+        journal.record(JournalRow(owner, 0, 0, "duplicate", "duplicate-sop-instance-uid",
+                                  "another input has the same SOP Instance UID", o.output))
+    return "written"
 
 
 def _workers(n: int) -> int:
@@ -252,7 +272,3 @@ def _write_lists(run: DeidRun, summary: Summary) -> None:
     finally:
         journal.close()
 
-
-def clear_output(out_dir: Path) -> None:  # pragma: no cover - helper for --restart users
-    shutil.rmtree(out_dir, ignore_errors=True)
-    sys.stderr.flush()

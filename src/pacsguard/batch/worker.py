@@ -7,8 +7,8 @@ exception's type name (its message could quote a value).
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class Outcome:
     reason: str = ""
     detail: str = ""
     output: str = ""
+    staged: str = ""  #: the temporary file the main process renames to ``output``
     bytes_in: int = 0
     bytes_out: int = 0
     pseudonym: str = ""
@@ -79,7 +80,7 @@ class FileWorker:
             return Outcome(path, "failed", "write-error",
                            f"cannot write the output ({exc.strerror or type(exc).__name__})",
                            bytes_in=size)
-        except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
+        except Exception as exc:
             log.debug("unexpected %s on input #%s", type(exc).__name__, path and "?")
             return Outcome(path, "quarantined", "processing-error",
                            f"unexpected {type(exc).__name__} while de-identifying", bytes_in=size)
@@ -115,8 +116,9 @@ class FileWorker:
             raise FailClosed("residual-identifier",
                              f"an identifying value would remain at {leak}")
         rel = output_relpath(result)
-        written = self._write(ds, rel)
-        return Outcome(str(path), "written", output=rel, bytes_in=size, bytes_out=written,
+        staged, written = self._stage(ds, rel, str(path))
+        return Outcome(str(path), "written", output=rel, staged=staged, bytes_in=size,
+                       bytes_out=written,
                        pseudonym=result.pseudonym, identity=identity if self.cfg.linkage else "",
                        patient_name=name, pixels_cleaned=cleaned)
 
@@ -127,17 +129,19 @@ class FileWorker:
             raise FailClosed("no-pixel-cleaner", "the pixel cleaner is not installed") from exc
         pixels.clean_pixels(ds, identifiers, pixels.PixelPolicy())
 
-    def _write(self, ds: Dataset, rel: str) -> int:
+    def _stage(self, ds: Dataset, rel: str, source: str) -> tuple[str, int]:
+        """Write next to the target under a hidden temporary name; the main process renames
+        it into place (atomically), so it alone settles which input wins a duplicate."""
         target = self.cfg.out_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        token = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        tmp = target.with_name(f".{target.name}.{token}.tmp")
         try:
             dcmwrite(tmp, ds, enforce_file_format=True)
-            os.replace(tmp, target)  # atomic: a reader never sees half a file
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return target.stat().st_size
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return str(tmp.relative_to(self.cfg.out_dir)), tmp.stat().st_size
 
 
 def output_relpath(result: DeidResult) -> str:

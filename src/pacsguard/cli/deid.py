@@ -14,8 +14,8 @@ from pacsguard.deid.keys import resolve_key
 from pacsguard.errors import UsageError
 from pacsguard.profile.options import Option, parse_option
 from pacsguard.profile.policy import Policy, load_policy
-from pacsguard.report.progress import progress_bar
 from pacsguard.report.deid_summary import print_deid_summary
+from pacsguard.report.progress import progress_bar
 
 log = logging.getLogger("pacsguard")
 

@@ -16,7 +16,8 @@ BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 _DUMMY: dict[str, Any] = {
     "AE": "ANONYMOUS", "AS": "000Y", "CS": "ANONYMIZED", "DA": "19000101", "DS": "0",
     "DT": "19000101000000", "IS": "0", "LO": "ANONYMIZED", "LT": "ANONYMIZED", "PN": "ANONYMOUS",
-    "SH": "ANONYMIZED", "ST": "ANONYMIZED", "TM": "000000", "UC": "ANONYMIZED", "UR": "",
+    "SH": "ANONYMIZED", "ST": "ANONYMIZED", "TM": "000000", "UC": "ANONYMIZED",
+    "UR": "urn:pacsguard:removed",
     "UT": "ANONYMIZED", "AT": None,
 }
 
@@ -26,7 +27,7 @@ def dummy_value(vr: str) -> Any:
     if vr in NUMBER_VRS:
         return 0
     if vr in BINARY_VRS:
-        return b""
+        return b"\x00\x00\x00\x00"  # even length, non-zero, no meaning
     return _DUMMY.get(vr, "")
 
 

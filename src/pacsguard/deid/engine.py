@@ -117,7 +117,10 @@ class Deidentifier:
         opts = self.policy.options
         rule = rule_for(tag)
         if rule is not None:
-            return rule.action(opts)
+            action = rule.action(opts)
+            if vr == "SQ" and action is Action.Z and "X" in rule.basic.split("/"):
+                return Action.X  # an empty sequence is invalid where it is Type 3; absent is not
+            return action
         if tag in SUPPLEMENT:
             basic, by_option = SUPPLEMENT[tag]
             picked = [a for o, a in by_option.items() if o in opts]
@@ -212,16 +215,14 @@ class Deidentifier:
         if tag == PATIENT_ID and action in (Action.Z, Action.D, Action.C):
             self._map(elem, lambda v: self.pseudo.patient_pseudonym(v))  # nested patient IDs
             return
-        if vr == "UN" and action is not Action.Z:
+        if vr == "UN" and action not in (Action.Z, Action.D):
             self._apply_un(ds, elem, action, ctx)
             return
         if action is Action.Z:
             elem.value = empty_value(vr)
         elif vr == "UI" and action in (Action.U, Action.D, Action.C, Action.HASH):
             self._map(elem, self.pseudo.uid)
-        elif action is Action.U:
-            elem.value = dummy_value(vr)
-        elif action is Action.D:
+        elif action is Action.U or action is Action.D:
             elem.value = dummy_value(vr)
         elif action in (Action.C, Action.SHIFT) and vr in _DATE_VRS:
             self._shift(ds, elem, ctx)

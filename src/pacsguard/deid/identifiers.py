@@ -129,7 +129,8 @@ def collect(ds: Dataset, *, institutions: bool = True) -> FileIdentifiers:
         for v in _values(ds, tag):
             if len(v) >= 2:
                 ids.ids.add(v)
-    for item in ds.get(OTHER_PATIENT_IDS_SEQ, None) or []:
+    seq = ds.get(OTHER_PATIENT_IDS_SEQ)
+    for item in (seq.value if seq is not None and seq.VR == "SQ" else None) or []:
         for v in _values(item, PATIENT_ID):
             ids.ids.add(v)
     ids.birth_dates.update(v for v in _values(ds, PATIENT_BIRTH_DATE) if len(v) == 8)

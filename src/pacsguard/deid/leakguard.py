@@ -36,13 +36,14 @@ class LeakGuard:
     def __init__(self, ids: FileIdentifiers, policy: Policy, *, pseudonym: str) -> None:
         words = {fold(n) for n in ids.names if len(n) >= 4}
         strong = {fold(v) for v in ids.ids if len(v) >= 4}
-        strong |= {re.sub(r"[^0-9a-z]", "", s) for s in strong if len(re.sub(r"[^0-9a-z]", "", s)) >= 5}
+        compact = {re.sub(r"[^0-9a-z]", "", s) for s in strong}
+        strong |= {s for s in compact if len(s) >= 5}
         strong |= {fold(e) for e in ids.emails}
         strong |= {re.sub(r"\D", "", p) for p in ids.phones if len(re.sub(r"\D", "", p)) >= 8}
         strong.discard(fold(pseudonym))
         self._dob = {d for d in ids.birth_dates if len(d) == 8}
-        self._word = (re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")(?![a-z])")
-                      if words else None)
+        alternation = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+        self._word = re.compile(rf"(?<![a-z])(?:{alternation})(?![a-z])") if words else None
         self._strong = sorted(strong, key=len, reverse=True)
         self._kept = frozenset(t for t, a in policy.overrides.items() if a is Action.K)
         self._dates_shifted = policy.shifts_dates

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from pydicom.uid import UID_dictionary
+from pydicom._uid_dict import UID_dictionary
 
 from pacsguard.deid.keys import SecretKey
 from pacsguard.profile.policy import Policy

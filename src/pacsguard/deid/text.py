@@ -81,7 +81,8 @@ class TextCleaner:
             if len(digits) >= 4:
                 id_forms.add(digits)
         if id_forms:
-            rules.append((re.compile(rf"(?<![0-9A-Za-z]){_alternation(id_forms)}(?![0-9A-Za-z])", re.I), "[ID]"))
+            pattern = rf"(?<![0-9A-Za-z]){_alternation(id_forms)}(?![0-9A-Za-z])"
+            rules.append((re.compile(pattern, re.I), "[ID]"))
         if ids.full_names:
             rules.append((re.compile(rf"(?<!\w){_alternation(ids.full_names)}(?!\w)", re.I), "[NAME]"))
         if ids.names:
