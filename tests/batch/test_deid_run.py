@@ -13,6 +13,7 @@ from pydicom import dcmread
 
 from pacsguard.cli import main
 from pacsguard.samples import PATIENTS, identifier_set, write_demo_tree
+from pacsguard.samples.tree import close_fileset
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +163,19 @@ def test_linkage_table_is_opt_in_and_outside_output(tree: Path, tmp_path: Path,
     rows = sqlite3.connect(link).execute("SELECT original_patient, pseudonym FROM linkage").fetchall()
     assert {r[0] for r in rows} >= {PATIENTS[0].patient_id}
     assert all(r[1].startswith("PG-") for r in rows)
+
+
+def test_media_rebuilds_a_dicomdir_from_outputs(tree: Path, tmp_path: Path, key_file: Path) -> None:
+    from pydicom.fileset import FileSet
+
+    out, media = tmp_path / "out", tmp_path / "media"
+    _run("deid", str(tree), str(out), "--key-file", str(key_file), "--media", str(media))
+    fs = FileSet(dcmread(media / "DICOMDIR"))
+    outputs = {dcmread(f).SOPInstanceUID for f in out.rglob("*.dcm")}
+    indexed = {inst.SOPInstanceUID for inst in fs}
+    close_fileset(fs)
+    assert indexed == outputs
+    blob = (media / "DICOMDIR").read_bytes().decode("latin-1").lower()
+    assert not [w for w in {w.lower() for w in _words(3)} if w in blob]
+    assert _run("deid", str(tree), str(tmp_path / "o2"), "--key-file", str(key_file),
+                "--media", str(tree / "m")) == 2

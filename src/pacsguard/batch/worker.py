@@ -88,8 +88,8 @@ class FileWorker:
     def _process(self, path: Path, size: int) -> Outcome:
         ds = read_dicom(path)
         if is_dicomdir(ds):
-            return Outcome(str(path), "skipped", "dicomdir",
-                           "DICOMDIR: not copied (it indexes input paths)", bytes_in=size)
+            return Outcome(str(path), "skipped", "dicomdir", "DICOMDIR: not copied (it names "
+                           "input files); --media DIR builds a new one", bytes_in=size)
         doc = document_risk(ds)
         if doc:
             raise FailClosed(*doc)

@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
                    "(default: OUT.pacsguard beside OUT; never inside OUT)")
     p.add_argument("--linkage", type=Path, metavar="SQLITE", help="also write the table "
                    "original patient <-> pseudonym (IDENTIFIES PEOPLE; off by default)")
+    p.add_argument("--media", type=Path, metavar="DIR", help="also write the de-identified files "
+                   "as a DICOM File-set with a new DICOMDIR in DIR (input DICOMDIRs are never copied)")
     p.add_argument("--restart", action="store_true", help="ignore the journal of an earlier run")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the summary here")
     p.add_argument("--verify", action="store_true",
@@ -81,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
         print("pacsguard deid: WARNING: the linkage table identifies people; store it as "
               "securely as the originals", file=sys.stderr)
     cfg = WorkerConfig(policy=policy, key=key, out_dir=args.output, linkage=bool(args.linkage))
+    if args.media and any(args.media.resolve() == r.resolve() or r.resolve() in args.media.resolve().parents
+                          for r in args.inputs):
+        raise UsageError("--media must not be inside an input folder")
     run_cfg = DeidRun(inputs=list(args.inputs), out_dir=args.output, worker=cfg,
                       side_dir=args.side_dir, workers=args.workers, linkage_path=args.linkage,
                       restart=args.restart)
@@ -88,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar("de-identifying", enabled=show) as tick:
         run_cfg.progress = tick
         summary = run_deid(run_cfg)
+    if args.media:
+        from pacsguard.batch.media import write_media
+
+        n = write_media(sorted(args.output.rglob("*.dcm")), args.media)
+        if not args.quiet:
+            print(f"pacsguard deid: wrote a DICOMDIR indexing {n} file(s) in {args.media}")
     if args.json:
         import json
 
