@@ -18,7 +18,11 @@ CREATE TABLE IF NOT EXISTS files (
     reason TEXT, detail TEXT, output TEXT, bytes_in INTEGER, bytes_out INTEGER,
     pseudonym TEXT, updated REAL
 );
+CREATE INDEX IF NOT EXISTS files_output ON files (output);
 """
+
+
+_SETTLED = frozenset({"written", "duplicate", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -66,17 +70,28 @@ class Journal:
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [("key_fingerprint", key_fingerprint), ("policy_digest", policy_digest)])
 
-    def done(self) -> dict[str, tuple[int, int, str]]:
-        """Inputs already written: path -> (size, mtime_ns, output)."""
-        cur = self._db.execute(
-            "SELECT input, size, mtime_ns, output FROM files "
-            "WHERE outcome IN ('written', 'duplicate', 'skipped')")
-        return {r[0]: (r[1], r[2], r[3] or "") for r in cur}
+    # Look-ups go to SQLite one key at a time (plus the rows not yet flushed), so memory
+    # stays flat however many files a run has.
+    def finished(self, input_path: str) -> tuple[int, int, str] | None:
+        """(size, mtime_ns, output) if this input was already settled, else None."""
+        for r in reversed(self._pending):
+            if r.input == input_path:
+                return (r.size, r.mtime_ns, r.output) if r.outcome in _SETTLED else None
+        row = self._db.execute(
+            "SELECT size, mtime_ns, output, outcome FROM files WHERE input = ?",
+            (input_path,)).fetchone()
+        if row is None or row[3] not in _SETTLED:
+            return None
+        return (row[0], row[1], row[2] or "")
 
-    def outputs(self) -> dict[str, str]:
-        """Output path -> the input that wrote it."""
-        cur = self._db.execute("SELECT output, input FROM files WHERE outcome = 'written'")
-        return {r[0]: r[1] for r in cur}
+    def owner(self, output: str) -> str | None:
+        """The input that wrote ``output``, if any."""
+        for r in reversed(self._pending):
+            if r.output == output and r.outcome == "written":
+                return r.input
+        row = self._db.execute(
+            "SELECT input FROM files WHERE output = ? AND outcome = 'written'", (output,)).fetchone()
+        return None if row is None else str(row[0])
 
     def record(self, row: JournalRow) -> None:
         self._pending.append(row)

@@ -125,8 +125,6 @@ def run_deid(run: DeidRun) -> Summary:
         (run.side / "journal.sqlite").unlink(missing_ok=True)
     journal = Journal(run.side / "journal.sqlite")
     journal.bind(run.worker.key.fingerprint, run.worker.policy.digest())
-    done = journal.done()
-    claimed = journal.outputs()
     linkage = _open_linkage(run.linkage_path) if run.linkage_path else None
     summary = Summary()
     stats = WalkStats()
@@ -135,7 +133,7 @@ def run_deid(run: DeidRun) -> Summary:
     def todo() -> Iterator[str]:
         for path in iter_files(run.inputs, stats, exclude=(run.out_dir, run.side)):
             key = str(path)
-            prev = done.get(key)
+            prev = journal.finished(key)
             if prev is not None:
                 try:
                     st = path.stat()
@@ -151,7 +149,7 @@ def run_deid(run: DeidRun) -> Summary:
     def record(o: Outcome) -> None:
         outcome = o.outcome
         if outcome == "written":
-            outcome = _commit(run.out_dir, o, claimed, journal, summary)
+            outcome = _commit(run.out_dir, o, journal, summary)
         summary.counts[outcome] += 1
         reason, detail = o.reason, o.detail
         if outcome == "duplicate":
@@ -195,17 +193,15 @@ def run_deid(run: DeidRun) -> Summary:
     return summary
 
 
-def _commit(out_dir: Path, o: Outcome, claimed: dict[str, str], journal: Journal,
-            summary: Summary) -> str:
+def _commit(out_dir: Path, o: Outcome, journal: Journal, summary: Summary) -> str:
     """Rename a staged file into place. Two inputs with one SOP Instance UID: the input whose
     path sorts first wins, whatever order the workers finished in (reproducible output)."""
     staged, target = out_dir / o.staged, out_dir / o.output
-    owner = claimed.get(o.output)
+    owner = journal.owner(o.output)
     if owner is not None and owner != o.input and owner < o.input:
         staged.unlink(missing_ok=True)
         return "duplicate"
     os.replace(staged, target)  # atomic: a reader never sees half a file
-    claimed[o.output] = o.input
     if owner is not None and owner != o.input:  # the earlier owner loses its claim
         summary.counts["written"] -= 1 if summary.counts["written"] else 0
         summary.counts["duplicate"] += 1

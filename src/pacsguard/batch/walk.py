@@ -23,9 +23,10 @@ class WalkStats:
 def iter_files(roots: list[Path], stats: WalkStats, exclude: tuple[Path, ...] = ()) -> Iterator[Path]:
     """Every regular file under ``roots`` (files given directly are yielded as they are)."""
     excluded = {p.resolve() for p in exclude}
-    for root in roots:
+    for n, root in enumerate(roots, 1):
         if not root.exists():
-            raise InputError(f"input {root} does not exist")
+            # The path itself may hold a patient's name: say which argument, not what it says.
+            raise InputError(f"input #{n} of {len(roots)} does not exist")
         if root.is_file():
             yield root
             continue
