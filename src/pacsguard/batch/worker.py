@@ -80,8 +80,8 @@ class FileWorker:
             return Outcome(path, "failed", "write-error",
                            f"cannot write the output ({exc.strerror or type(exc).__name__})",
                            bytes_in=size)
-        except Exception as exc:
-            log.debug("unexpected %s on input #%s", type(exc).__name__, path and "?")
+        except Exception as exc:  # fail closed on anything unexpected; no message: it may quote values
+            log.debug("unexpected %s while de-identifying", type(exc).__name__)
             return Outcome(path, "quarantined", "processing-error",
                            f"unexpected {type(exc).__name__} while de-identifying", bytes_in=size)
 
