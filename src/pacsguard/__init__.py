@@ -3,22 +3,40 @@
 The public API, for scripts that do not go through the command line::
 
     from pacsguard import Deidentifier, Policy, SecretKey, run_deid
+
+Names are imported on first use (an explicit table, no guessing), so ``pacsguard audit``
+and ``--help`` do not pay for pydicom and numpy at start-up.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from pacsguard.batch import DeidRun, Summary, WorkerConfig, read_dicom, run_deid  # noqa: E402
-from pacsguard.deid import Deidentifier, SecretKey, resolve_key  # noqa: E402
-from pacsguard.errors import (  # noqa: E402
-    FailClosed,
-    FileRejected,
-    PacsguardError,
-    PolicyError,
-    SecretKeyError,
-)
-from pacsguard.profile import Action, Option, Policy, load_policy, rule_for  # noqa: E402
+_EXPORTS = {
+    "Action": "pacsguard.profile",
+    "DeidRun": "pacsguard.batch",
+    "Deidentifier": "pacsguard.deid",
+    "FailClosed": "pacsguard.errors",
+    "FileRejected": "pacsguard.errors",
+    "Option": "pacsguard.profile",
+    "PacsguardError": "pacsguard.errors",
+    "Policy": "pacsguard.profile",
+    "PolicyError": "pacsguard.errors",
+    "SecretKey": "pacsguard.deid",
+    "SecretKeyError": "pacsguard.errors",
+    "Summary": "pacsguard.batch",
+    "WorkerConfig": "pacsguard.batch",
+    "load_policy": "pacsguard.profile",
+    "read_dicom": "pacsguard.batch",
+    "resolve_key": "pacsguard.deid",
+    "rule_for": "pacsguard.profile",
+    "run_deid": "pacsguard.batch",
+    "scan_tree": "pacsguard.discover",
+    "verify_trees": "pacsguard.discover",
+}
 
 __all__ = [
     "Action",
@@ -40,4 +58,23 @@ __all__ = [
     "resolve_key",
     "rule_for",
     "run_deid",
+    "scan_tree",
+    "verify_trees",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pacsguard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pacsguard.batch import DeidRun, Summary, WorkerConfig, read_dicom, run_deid
+    from pacsguard.deid import Deidentifier, SecretKey, resolve_key
+    from pacsguard.discover import scan_tree, verify_trees
+    from pacsguard.errors import FailClosed, FileRejected, PacsguardError, PolicyError, SecretKeyError
+    from pacsguard.profile import Action, Option, Policy, load_policy, rule_for

@@ -24,7 +24,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(*args: str) -> int:
-    return main(["-q", *args])
+    extra = [] if "--clean-pixels" in args or args[0] != "deid" else ["--no-clean-pixels"]
+    return main(["-q", *args, *extra])
 
 
 def _words(patients: int) -> set[str]:
@@ -179,3 +180,20 @@ def test_media_rebuilds_a_dicomdir_from_outputs(tree: Path, tmp_path: Path, key_
     assert not [w for w in {w.lower() for w in _words(3)} if w in blob]
     assert _run("deid", str(tree), str(tmp_path / "o2"), "--key-file", str(key_file),
                 "--media", str(tree / "m")) == 2
+
+
+@pytest.mark.slow
+def test_risky_pixels_are_cleaned_not_quarantined(tmp_path: Path, key_file: Path) -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    src = tmp_path / "src"
+    write_demo_tree(src, patients=1, seed=5)
+    out = tmp_path / "out"
+    _run("deid", str(src), str(out), "--key-file", str(key_file), "--clean-pixels", "-j", "2")
+    summary = json.loads((out / "pacsguard-summary.json").read_text())
+    assert summary["pixels_cleaned"] >= 3
+    for code in ("burned-in-annotation", "burned-in-annotation-unknown"):
+        assert code not in summary["reasons"]
+    cleaned = [dcmread(f) for f in out.rglob("*.dcm") if dcmread(f).Modality in ("US", "OT")]
+    assert cleaned and all(ds.BurnedInAnnotation == "NO" for ds in cleaned)
+    codes = {item.CodeValue for ds in cleaned for item in ds.DeidentificationMethodCodeSequence}
+    assert "113101" in codes  # Clean Pixel Data Option, declared only where it was done

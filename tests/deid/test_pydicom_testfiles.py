@@ -8,10 +8,12 @@ import shutil
 from pathlib import Path
 
 import pydicom.data
+import pytest
 
 from pacsguard.cli import main
 
 
+@pytest.mark.slow  # OCR cleans the many OT/SC/US files (about 2.5 min on 2 cores)
 def test_all_pydicom_test_files(tmp_path: Path, key_file: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()

@@ -8,9 +8,11 @@ exception's type name (its message could quote a value).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset
@@ -23,6 +25,9 @@ from pacsguard.deid.marking import mark
 from pacsguard.deid.risk import document_risk, embedded_overlay_groups, pixel_risk
 from pacsguard.errors import CorruptDicom, FailClosed, FileRejected, NotDicom
 from pacsguard.profile.policy import Policy
+
+if TYPE_CHECKING:
+    from pacsguard.pixels import PixelPolicy
 
 log = logging.getLogger("pacsguard.batch")
 
@@ -59,6 +64,7 @@ class FileWorker:
 
     def __init__(self, cfg: WorkerConfig) -> None:
         quiet_pydicom()
+        self._pixel_policy: PixelPolicy | None = None
         self.cfg = cfg
         self.engine = Deidentifier(cfg.policy, cfg.key)
 
@@ -123,11 +129,20 @@ class FileWorker:
                        patient_name=name, pixels_cleaned=cleaned)
 
     def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> None:
-        try:
-            from pacsguard import pixels
-        except ImportError as exc:
-            raise FailClosed("no-pixel-cleaner", "the pixel cleaner is not installed") from exc
-        pixels.clean_pixels(ds, identifiers, pixels.PixelPolicy())
+        if self._pixel_policy is None:
+            self._pixel_policy = _pixel_policy(self.cfg.policy)
+        from pacsguard.pixels import clean_pixels, detector_available
+
+        policy = self._pixel_policy
+        if not detector_available(policy.detector):
+            raise FailClosed("no-pixel-cleaner", f"the {policy.detector} text detector is not "
+                             "installed (pip install 'pacsguard[ocr]')")
+        mode: Literal["all-text", "phi-text"] = "phi-text"
+        wanted = self.cfg.policy.pixel_mode
+        if wanted == "all-text" or (wanted == "auto" and _text(ds, 0x00080060).strip().upper()
+                                    in _ALL_TEXT_MODALITIES):
+            mode = "all-text"
+        clean_pixels(ds, identifiers, replace(policy, mode=mode))
 
     def _stage(self, ds: Dataset, rel: str, source: str) -> tuple[str, int]:
         """Write next to the target under a hidden temporary name; the main process renames
@@ -154,6 +169,20 @@ def output_relpath(result: DeidResult) -> str:
         if "/" in part or part.startswith(".") or "\\" in part:
             raise FailClosed("unsafe-output-name", "a pseudonymized value is not a safe file name")
     return f"{result.pseudonym}/{study}/{series}/{result.sop_uid}.dcm"
+
+
+#: Modalities whose burned-in text is all annotation: every line is blanked, not only PHI.
+_ALL_TEXT_MODALITIES = frozenset({"US", "SC", "OT"})
+
+
+def _pixel_policy(policy: Policy) -> PixelPolicy:
+    from pacsguard.pixels import DEFAULT_REGIONS, PixelPolicy, rules_from_policy
+
+    extra = rules_from_policy([json.loads(r) for r in policy.pixel_regions])
+    detector: Literal["rapidocr", "tesseract"] = (
+        "tesseract" if policy.pixel_detector == "tesseract" else "rapidocr")
+    return PixelPolicy(detector=detector, margin=policy.pixel_margin,
+                       regions=DEFAULT_REGIONS + extra)
 
 
 def _text(ds: Dataset, tag: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,12 @@ def register(sub: Any) -> None:
                    help="add a PS3.15 option by its name or slug, e.g. 'Retain UIDs' (repeatable)")
     p.add_argument("--no-option", action="append", default=[], metavar="NAME",
                    help="remove a PS3.15 option (repeatable)")
-    p.add_argument("--clean-pixels", action="store_true",
-                   help="clean burned-in text (Clean Pixel Data) instead of quarantining")
+    pix = p.add_mutually_exclusive_group()
+    pix.add_argument("--clean-pixels", action="store_true", default=None,
+                     help="clean burned-in text of risky files (Clean Pixel Data; the default "
+                     "profile does) instead of quarantining them")
+    pix.add_argument("--no-clean-pixels", dest="clean_pixels", action="store_false",
+                     help="quarantine files whose pixels may carry burned-in text")
     p.add_argument("-j", "--workers", type=int, default=0, help="worker processes (0: all cores)")
     p.add_argument("--side-dir", type=Path, help="where the journal and quarantine list go "
                    "(default: OUT.pacsguard beside OUT; never inside OUT)")
@@ -58,16 +63,19 @@ def build_policy(args: argparse.Namespace) -> Policy:
     """Defaults, then the policy file, then command-line options."""
     policy = load_policy(args.policy) if args.policy else Policy()
     if args.profile == "basic":
-        policy = policy.with_options(remove=list(Option))
+        policy = replace(policy.with_options(remove=list(Option)), clean_pixels=False)
     add = [parse_option(o) for o in args.option]
     remove = [parse_option(o) for o in args.no_option]
     policy = policy.with_options(add=add, remove=remove)
-    if args.clean_pixels or Option.CLEAN_PIXEL_DATA in policy.options:
-        from dataclasses import replace
-
-        policy = replace(policy, clean_pixels=True,
-                         options=policy.options | {Option.CLEAN_PIXEL_DATA})
-    return policy
+    clean = policy.clean_pixels if args.clean_pixels is None else args.clean_pixels
+    if Option.CLEAN_PIXEL_DATA in add:
+        clean = True
+    if Option.CLEAN_PIXEL_DATA in remove:
+        clean = False
+    # Clean Pixel Data is declared (CID 7050 113101) only on files whose pixels were cleaned.
+    opts = policy.options | {Option.CLEAN_PIXEL_DATA} if clean else policy.options - {
+        Option.CLEAN_PIXEL_DATA}
+    return replace(policy, clean_pixels=clean, options=opts)
 
 
 def run(args: argparse.Namespace) -> int:

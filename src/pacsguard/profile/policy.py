@@ -62,8 +62,12 @@ class Policy:
     pseudonym_format: str = "PG-{hash:10}"
     overrides: Mapping[int, Action] = field(default_factory=lambda: MappingProxyType({}))
     private_overrides: Mapping[str, Action] = field(default_factory=lambda: MappingProxyType({}))
-    clean_pixels: bool = False
+    clean_pixels: bool = True  #: clean burned-in text of risky files instead of quarantining
     burned_in_modalities: frozenset[str] = DEFAULT_BURNED_IN_MODALITIES
+    pixel_detector: str = "rapidocr"  #: "rapidocr" (default) or "tesseract"
+    pixel_mode: str = "auto"  #: "auto" (all-text for US/SC/OT), "all-text" or "phi-text"
+    pixel_margin: int = 4
+    pixel_regions: tuple[str, ...] = ()  #: extra region rules, as JSON (see docs/pixels.md)
     name: str = "default"
 
     def __post_init__(self) -> None:
@@ -78,6 +82,12 @@ class Policy:
             )
         if not _PSEUDONYM_FIELD.search(self.pseudonym_format):
             raise PolicyError("pseudonym_format: must contain {hash} or {hash:N}")
+        if self.pixel_detector not in ("rapidocr", "tesseract"):
+            raise PolicyError(f"[pixels] detector: {self.pixel_detector!r} is not rapidocr or tesseract")
+        if self.pixel_mode not in ("auto", "all-text", "phi-text"):
+            raise PolicyError(f"[pixels] mode: {self.pixel_mode!r} is not auto, all-text or phi-text")
+        if not 0 <= self.pixel_margin <= 64:
+            raise PolicyError("[pixels] margin: expected 0 to 64 pixels")
         if _FORBIDDEN_PSEUDONYM.search(self.pseudonym_format) or len(
             self.format_pseudonym("X" * 32)
         ) > 64:
@@ -114,6 +124,9 @@ class Policy:
             "private_overrides": {c: a.value for c, a in sorted(self.private_overrides.items())},
             "clean_pixels": self.clean_pixels,
             "burned_in_modalities": sorted(self.burned_in_modalities),
+            "pixels": {"detector": self.pixel_detector, "mode": self.pixel_mode,
+                       "margin": self.pixel_margin,
+                       "regions": [json.loads(r) for r in self.pixel_regions]},
         }
 
     def digest(self) -> str:
@@ -155,9 +168,10 @@ _PROFILE_KEYS = {"base", "options", "add_options", "remove_options", "date_shift
 
 def policy_from_mapping(data: Mapping[str, Any], name: str = "policy") -> Policy:
     """Build a policy from parsed TOML, validating every entry."""
-    unknown = set(data) - {"profile", "actions", "private"}
+    unknown = set(data) - {"profile", "actions", "private", "pixels"}
     if unknown:
-        raise PolicyError(f"unknown section [{sorted(unknown)[0]}] (expected profile, actions, private)")
+        raise PolicyError(
+            f"unknown section [{sorted(unknown)[0]}] (expected profile, actions, private, pixels)")
     prof = data.get("profile", {})
     if not isinstance(prof, dict):
         raise PolicyError("[profile] must be a table")
@@ -168,7 +182,8 @@ def policy_from_mapping(data: Mapping[str, Any], name: str = "policy") -> Policy
     if base_name not in ("default", "basic"):
         raise PolicyError(f"[profile] base: {base_name!r} is not 'default' or 'basic'")
     base = DEFAULT_OPTIONS if base_name == "default" else frozenset()
-    kwargs: dict[str, Any] = {"options": _options_from(prof, base), "name": name}
+    kwargs: dict[str, Any] = {"options": _options_from(prof, base), "name": name,
+                              "clean_pixels": base_name == "default"}
     if "date_shift_days" in prof:
         rng = prof["date_shift_days"]
         if not (isinstance(rng, list) and len(rng) == 2 and all(type(v) is int for v in rng)):
@@ -210,7 +225,37 @@ def policy_from_mapping(data: Mapping[str, Any], name: str = "policy") -> Policy
             raise PolicyError(f"{where}: empty private creator")
         private[key.strip().lower()] = parse_policy_action(value, where)
     kwargs["private_overrides"] = MappingProxyType(private)
+    kwargs.update(_pixels_from(data.get("pixels", {})))
     return Policy(**kwargs)
+
+
+_PIXEL_KEYS = {"clean": "clean_pixels", "detector": "pixel_detector", "mode": "pixel_mode",
+               "margin": "pixel_margin", "regions": "pixel_regions"}
+
+
+def _pixels_from(section: Any) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        raise PolicyError("[pixels] must be a table")
+    bad = set(section) - set(_PIXEL_KEYS)
+    if bad:
+        raise PolicyError(f"[pixels] unknown key {sorted(bad)[0]!r}")
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if key == "regions":
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise PolicyError("[pixels] regions: expected [[pixels.regions]] tables")
+            from pacsguard.pixels.regions import rules_from_policy  # validates every rule
+
+            rules_from_policy(value)
+            value = tuple(json.dumps(v, sort_keys=True) for v in value)
+        elif key == "clean" and not isinstance(value, bool):
+            raise PolicyError("[pixels] clean: expected true or false")
+        elif key == "margin" and type(value) is not int:
+            raise PolicyError("[pixels] margin: expected a whole number of pixels")
+        elif key in ("detector", "mode") and not isinstance(value, str):
+            raise PolicyError(f"[pixels] {key}: expected a string")
+        out[_PIXEL_KEYS[key]] = value
+    return out
 
 
 def load_policy(path: Path) -> Policy:
