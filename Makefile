@@ -14,7 +14,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,codecs]'
+	$(PY) -m pip install -q -e '.[dev,codecs,ocr]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -26,7 +26,7 @@ $(PEERS): scripts/peers.sh
 
 peers: $(PEERS)
 
-demo: $(STAMP)
+demo: $(STAMP) $(PEERS)
 	bash scripts/demo.sh
 
 lint: $(STAMP)
