@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset
 
 from pacsguard.batch.reader import is_dicomdir, quiet_pydicom, read_dicom
 from pacsguard.deid.engine import Deidentifier, DeidResult
+from pacsguard.deid.identifiers import FileIdentifiers
 from pacsguard.deid.keys import SecretKey
 from pacsguard.deid.leakguard import LeakGuard
 from pacsguard.deid.marking import mark
@@ -65,6 +66,7 @@ class FileWorker:
     def __init__(self, cfg: WorkerConfig) -> None:
         quiet_pydicom()
         self._pixel_policy: PixelPolicy | None = None
+        self._guards: dict[object, LeakGuard] = {}
         self.cfg = cfg
         self.engine = Deidentifier(cfg.policy, cfg.key)
 
@@ -117,7 +119,7 @@ class FileWorker:
             self._clean_pixels(ds, pixel_ids)
             mark(ds, policy, pixels_cleaned=True)
             cleaned = True
-        leak = LeakGuard(ctx.ids, policy, pseudonym=ctx.pseudonym).find(ds)
+        leak = self._guard(ctx.ids, ctx.pseudonym).find(ds)
         if leak:
             raise FailClosed("residual-identifier",
                              f"an identifying value would remain at {leak}")
@@ -127,6 +129,14 @@ class FileWorker:
                        bytes_out=written,
                        pseudonym=result.pseudonym, identity=identity if self.cfg.linkage else "",
                        patient_name=name, pixels_cleaned=cleaned)
+
+    def _guard(self, ids: FileIdentifiers, pseudonym: str) -> LeakGuard:
+        key = (ids.key(), pseudonym)
+        guard = self._guards.pop(key, None) or LeakGuard(ids, self.cfg.policy, pseudonym=pseudonym)
+        self._guards[key] = guard
+        if len(self._guards) > 64:
+            del self._guards[next(iter(self._guards))]
+        return guard
 
     def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> None:
         if self._pixel_policy is None:

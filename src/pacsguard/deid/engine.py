@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydicom.datadict import dictionary_has_tag
+from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.multival import MultiValue
@@ -99,6 +99,7 @@ class Deidentifier:
         self.policy = policy
         self.pseudo = Pseudonymizer(key, policy)
         self._cache: dict[tuple[int, str], Action] = {}
+        self._cleaners: dict[object, TextCleaner] = {}
 
     # -- deciding ---------------------------------------------------------------------
     def action_for(self, tag: int, vr: str) -> Action:
@@ -151,7 +152,17 @@ class Deidentifier:
         shift = self.pseudo.date_shift_days(identity) if self.policy.shifts_dates else None
         ids = collect(ds, institutions=not self.policy.has(Option.RETAIN_INSTITUTION_IDENTITY))
         return FileContext(identity, self.pseudo.patient_pseudonym(identity), shift, ids,
-                           TextCleaner(ids, shift))
+                           self._cleaner(ids, shift))
+
+    def _cleaner(self, ids: FileIdentifiers, shift: int | None) -> TextCleaner:
+        # Compiling a cleaner's patterns costs more than de-identifying a small file; the files
+        # of one series share identifiers, so keep the last few cleaners.
+        key = (ids.key(), shift)
+        cleaner = self._cleaners.pop(key, None) or TextCleaner(ids, shift)
+        self._cleaners[key] = cleaner
+        if len(self._cleaners) > 64:
+            del self._cleaners[next(iter(self._cleaners))]
+        return cleaner
 
     def deidentify(self, ds: Dataset, ctx: FileContext | None = None, *,
                    pixels_cleaned: bool = False) -> DeidResult:
@@ -181,18 +192,21 @@ class Deidentifier:
     def _clean(self, ds: Dataset, ctx: FileContext, *, top: bool = False) -> None:
         plan = plan_private(ds, self.policy) if any(t.group % 2 for t in ds.keys()) else None
         for tag in list(ds.keys()):
+            # Decide on the raw element: a kept (K) value is never decoded, and pydicom then
+            # writes its original bytes back as they were (fast, and byte-exact).
+            raw = ds.get_item(tag)
+            vr = raw.VR or _dictionary_vr(int(tag))
             if tag.group % 2 == 1:
                 assert plan is not None
                 if tag in plan.creators_kept:
                     continue
                 action = plan.actions.get(tag, Action.X)
-                if action is Action.X:
-                    del ds[tag]
-                    continue
-                self._apply(ds, ds[tag], action, ctx, top=False)
-                continue
-            elem = ds[tag]
-            self._apply(ds, elem, self.action_for(int(tag), elem.VR), ctx, top=top)
+            else:
+                action = self.action_for(int(tag), vr)
+            if action is Action.X:
+                del ds[tag]
+            elif action is not Action.K or vr == "SQ":
+                self._apply(ds, ds[tag], action, ctx, top=top and tag.group % 2 == 0)
 
     def _apply(self, ds: Dataset, elem: DataElement, action: Action, ctx: FileContext,
                *, top: bool) -> None:
@@ -278,6 +292,15 @@ class Deidentifier:
     def _clean_file_meta(self, meta: Dataset, ds: Dataset) -> None:
         clean_file_meta(meta, ds, retain_uids=self.policy.has(Option.RETAIN_UIDS),
                         uid_map=self.pseudo.uid)
+
+
+def _dictionary_vr(tag: int) -> str:
+    # Implicit VR files carry no VR: take the dictionary's (ambiguous ones such as 'US or SS'
+    # only occur on pixel-description attributes, which are kept).
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
 
 
 def _first_text(ds: Dataset, tag: int) -> str:

@@ -76,6 +76,12 @@ class FileIdentifiers:
     addresses: set[str] = field(default_factory=set)
     institutions: set[str] = field(default_factory=set)
 
+    def key(self) -> tuple[tuple[str, ...], ...]:
+        """A hashable summary: files of one patient usually share it (caches use it)."""
+        return tuple(tuple(sorted(g)) for g in (
+            self.names, self.full_names, self.ids, self.birth_dates, self.phones, self.emails,
+            self.addresses, self.institutions))
+
     def all_strings(self) -> Iterator[str]:
         for group in (self.full_names, self.names, self.ids, self.birth_dates, self.phones,
                       self.emails, self.addresses, self.institutions):

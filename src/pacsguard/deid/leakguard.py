@@ -63,18 +63,28 @@ class LeakGuard:
                 return path
         return None
 
-    def _texts(self, ds: Dataset, prefix: str) -> Iterator[tuple[str, str, str]]:
-        for elem in ds:
-            tag = int(elem.tag)
+    def _texts(self, ds: Dataset, prefix: str, codec: str = "") -> Iterator[tuple[str, str, str]]:
+        codec = codec or _codec(ds)
+        for key in ds.keys():
+            tag = int(key)
             if tag in _PIXEL_TAGS or tag in self._kept or tag in _MARK_TAGS:
                 continue
             path = f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
-            if elem.VR == "SQ":
-                for i, item in enumerate(elem.value or []):
-                    yield from self._texts(item, f"{path}[{i}]/")
+            elem = ds.get_item(key)
+            if elem.VR == "SQ" or (elem.is_raw and elem.VR is None and tag % 2 == 0 and
+                                   isinstance(ds[key].value, list)):
+                for i, item in enumerate(ds[key].value or []):
+                    yield from self._texts(item, f"{path}[{i}]/", codec)
                 continue
             value = elem.value
             if value is None:
                 continue
-            text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-            yield path, elem.VR, text
+            # Raw (never decoded) values are read as bytes in the dataset's character set.
+            text = value.decode(codec, "replace") if isinstance(value, bytes) else str(value)
+            yield path, str(elem.VR), text
+
+
+def _codec(ds: Dataset) -> str:
+    elem = ds.get(0x00080005)
+    value = "" if elem is None else str(elem.value if elem.value is not None else "")
+    return "utf-8" if "192" in value else "latin-1"

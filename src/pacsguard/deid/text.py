@@ -96,6 +96,8 @@ class TextCleaner:
         out = text
         for pattern, token in self._rules:
             out = pattern.sub(token, out)
+            if out.isascii():
+                continue
             folded = fold(out)
             if len(folded) == len(out):  # also catch accent-free spellings at the same places
                 spans = [m.span() for m in pattern.finditer(folded)]
