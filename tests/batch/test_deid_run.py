@@ -197,3 +197,6 @@ def test_risky_pixels_are_cleaned_not_quarantined(tmp_path: Path, key_file: Path
     assert cleaned and all(ds.BurnedInAnnotation == "NO" for ds in cleaned)
     codes = {item.CodeValue for ds in cleaned for item in ds.DeidentificationMethodCodeSequence}
     assert "113101" in codes  # Clean Pixel Data Option, declared only where it was done
+    page = (tmp_path / "out.pacsguard" / "gallery.html").read_text()
+    assert page.count("<figure>") == summary["pixels_cleaned"]
+    assert ">after<" in page and ">before<" not in page  # originals only with --show-values

@@ -128,6 +128,7 @@ def run_deid(run: DeidRun) -> Summary:
     linkage = _open_linkage(run.linkage_path) if run.linkage_path else None
     summary = Summary()
     stats = WalkStats()
+    gallery: list[tuple[str, Any]] = []
     start = time.monotonic()
 
     def todo() -> Iterator[str]:
@@ -172,6 +173,8 @@ def run_deid(run: DeidRun) -> Summary:
         if linkage is not None and o.identity:
             linkage.execute("INSERT OR IGNORE INTO linkage VALUES (?, ?, ?)",
                             (o.identity, o.patient_name, o.pseudonym))
+        if o.pixel_result is not None and outcome == "written" and len(gallery) < GALLERY_MAX:
+            gallery.append((o.output, o.pixel_result))
         if run.progress:
             run.progress(sum(summary.counts.values()), None)
 
@@ -189,8 +192,25 @@ def run_deid(run: DeidRun) -> Summary:
         "key_fingerprint": run.worker.key.fingerprint,
         "workers": _workers(run.workers),
     }
+    if gallery:
+        _write_gallery(run.side / "gallery.html", gallery, show_values=run.worker.show_values)
+        summary.meta["review_gallery"] = str(run.side / "gallery.html")
     _write_lists(run, summary)
     return summary
+
+
+#: At most this many images in the review gallery (it is one self-contained page).
+GALLERY_MAX = 500
+
+
+def _write_gallery(path: Path, items: list[tuple[str, Any]], *, show_values: bool) -> None:
+    from pacsguard.pixels.gallery import GalleryEntry, render_gallery
+
+    page = render_gallery([GalleryEntry(label, result) for label, result in items],
+                          show_values=show_values)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _commit(out_dir: Path, o: Outcome, journal: Journal, summary: Summary) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset
@@ -28,7 +29,7 @@ from pacsguard.errors import CorruptDicom, FailClosed, FileRejected, NotDicom
 from pacsguard.profile.policy import Policy
 
 if TYPE_CHECKING:
-    from pacsguard.pixels import PixelPolicy
+    from pacsguard.pixels import PixelPolicy, PixelResult
 
 log = logging.getLogger("pacsguard.batch")
 
@@ -49,6 +50,7 @@ class Outcome:
     identity: str = ""
     patient_name: str = ""
     pixels_cleaned: bool = False
+    pixel_result: Any = None  #: a PixelResult (thumbnails for the review gallery)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class WorkerConfig:
     key: SecretKey
     out_dir: Path
     linkage: bool = False
-    want_thumbnails: bool = False
+    want_thumbnails: bool = True  #: after-thumbnails for the review gallery
+    show_values: bool = False  #: also keep before-thumbnails (they show the original text)
 
 
 class FileWorker:
@@ -114,9 +117,9 @@ class FileWorker:
         identity, name = ctx.identity, _text(ds, 0x00100010) if self.cfg.linkage else ""
         pixel_ids = sorted(ctx.ids.all_strings()) if needs_pixels else []
         result = self.engine.deidentify(ds, ctx)
-        cleaned = False
+        cleaned, pixel_result = False, None
         if needs_pixels:
-            self._clean_pixels(ds, pixel_ids)
+            pixel_result = self._clean_pixels(ds, pixel_ids)
             mark(ds, policy, pixels_cleaned=True)
             cleaned = True
         leak = self._guard(ctx.ids, ctx.pseudonym).find(ds)
@@ -128,7 +131,7 @@ class FileWorker:
         return Outcome(str(path), "written", output=rel, staged=staged, bytes_in=size,
                        bytes_out=written,
                        pseudonym=result.pseudonym, identity=identity if self.cfg.linkage else "",
-                       patient_name=name, pixels_cleaned=cleaned)
+                       patient_name=name, pixels_cleaned=cleaned, pixel_result=pixel_result)
 
     def _guard(self, ids: FileIdentifiers, pseudonym: str) -> LeakGuard:
         key = (ids.key(), pseudonym)
@@ -138,7 +141,7 @@ class FileWorker:
             del self._guards[next(iter(self._guards))]
         return guard
 
-    def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> None:
+    def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> PixelResult:
         if self._pixel_policy is None:
             self._pixel_policy = _pixel_policy(self.cfg.policy)
         from pacsguard.pixels import clean_pixels, detector_available
@@ -152,7 +155,11 @@ class FileWorker:
         if wanted == "all-text" or (wanted == "auto" and _text(ds, 0x00080060).strip().upper()
                                     in _ALL_TEXT_MODALITIES):
             mode = "all-text"
-        clean_pixels(ds, identifiers, replace(policy, mode=mode))
+        result = clean_pixels(ds, identifiers, replace(policy, mode=mode),
+                              want_thumbnails=self.cfg.want_thumbnails)
+        if result.thumbnails is not None and not self.cfg.show_values:
+            result.thumbnails = (b"", result.thumbnails[1])  # the original is identifying
+        return result
 
     def _stage(self, ds: Dataset, rel: str, source: str) -> tuple[str, int]:
         """Write next to the target under a hidden temporary name; the main process renames
@@ -206,6 +213,8 @@ _WORKER: FileWorker | None = None
 
 def init_worker(cfg: WorkerConfig) -> None:
     global _WORKER
+    # One OCR thread per worker process: the pool already uses every core.
+    os.environ.setdefault("PACSGUARD_OCR_THREADS", "1")
     _WORKER = FileWorker(cfg)
 
 

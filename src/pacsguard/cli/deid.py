@@ -55,6 +55,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the summary here")
     p.add_argument("--verify", action="store_true",
                    help="after writing, run 'pacsguard verify IN OUT' on the result")
+    p.add_argument("--show-values", action="store_true", help="the review gallery also shows "
+                   "the original images (they carry the burned-in identifiers)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -90,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     if args.linkage:
         print("pacsguard deid: WARNING: the linkage table identifies people; store it as "
               "securely as the originals", file=sys.stderr)
-    cfg = WorkerConfig(policy=policy, key=key, out_dir=args.output, linkage=bool(args.linkage))
+    cfg = WorkerConfig(policy=policy, key=key, out_dir=args.output, linkage=bool(args.linkage),
+                       show_values=args.show_values)
     if args.media and any(args.media.resolve() == r.resolve() or r.resolve() in args.media.resolve().parents
                           for r in args.inputs):
         raise UsageError("--media must not be inside an input folder")

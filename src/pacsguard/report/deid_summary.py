@@ -30,4 +30,6 @@ def print_deid_summary(summary: Summary, out_dir: Path, side_dir: Path,
         f"{data['patients']} patient(s); {data['seconds']} s; {data['files_per_second']} files/s; "
         f"{data['mb_per_second']} MB/s; key fingerprint {data['key_fingerprint']}")
     console.print(f"output: {out_dir}  (summary: {out_dir / SUMMARY_NAME})")
+    if data.get("review_gallery"):
+        console.print(f"review gallery of cleaned images: {data['review_gallery']}")
     console.print(f"journal and quarantine list (they name input files; keep them apart): {side_dir}")

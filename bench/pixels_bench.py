@@ -1,0 +1,267 @@
+"""Burned-in text benchmark: recall, false-redaction rate and images/s on generated images.
+
+    .venv/bin/python bench/pixels_bench.py [--n 40] [--size 512] [--detector rapidocr]
+        [--presidio /tmp/presidio-venv/bin/python]
+
+Same generator as tests/pixels (pixsynth.py): this patient's name, ID, birth date and
+accession plus harmless technical text, DejaVu fonts of 10-20 px, three contrasts, over a
+noisy background; 8/16-bit grey, signed, MONOCHROME1, RGB, YBR_FULL, PALETTE COLOR.
+
+* recall: identifying lines whose box is >= 90 % blanked (phi-text mode).
+* residual: identifying lines the detector can still classify as identifying after cleaning.
+* false-redaction: harmless lines >= 50 % blanked in phi-text mode.
+* all-text recall: every line >= 90 % blanked in all-text mode (detection only, no reading).
+* all-text overblank: share of the image blanked more than 6 px away from any drawn line.
+
+With ``--presidio PY`` the same images (as 8-bit PNG-backed DICOM) go through
+presidio-image-redactor's DicomImageRedactorEngine in that interpreter (a throwaway venv
+with presidio-image-redactor, pytesseract and an offline spaCy pipeline); run everything
+under ``unshare -n``. Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "pixels"))
+
+import numpy as np  # noqa: E402
+import pixsynth  # type: ignore[import-not-found]  # noqa: E402
+
+from pacsguard.pixels import PixelPolicy, clean_pixels, detect_text  # noqa: E402
+
+Detector = Literal["rapidocr", "tesseract"]
+KINDS = ("mono8", "mono16", "signed16", "mono1", "rgb", "ybr", "palette")
+CONTRASTS = (1.0, 0.5, 0.2)
+
+
+def samples(n: int, size: int, kinds: tuple[str, ...] = KINDS) -> list[pixsynth.Sample]:
+    out = []
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        sizes = (10, 13) if i % 2 else (13, 20)
+        out.append(
+            pixsynth.make_sample(
+                1000 + i,
+                kind,
+                rows=size,
+                cols=size,
+                sizes=sizes,
+                contrast=CONTRASTS[i % len(CONTRASTS)],
+            )
+        )
+    return out
+
+
+def _blank_outside_text(s: pixsynth.Sample, boxes: list[tuple[int, int, int, int]]) -> float:
+    """Share of the image blanked more than 6 px away from any drawn line."""
+    rows, cols = int(s.ds.Rows), int(s.ds.Columns)
+    blank = np.zeros((rows, cols), dtype=bool)
+    for x0, y0, x1, y1 in boxes:
+        blank[y0:y1, x0:x1] = True
+    for t in s.truth:
+        x0, y0, x1, y1 = t.bbox
+        blank[max(0, y0 - 6) : y1 + 6, max(0, x0 - 6) : x1 + 6] = False
+    return float(blank.mean())
+
+
+def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str, float]:
+    phi_hit = phi_n = oth_hit = oth_n = all_hit = all_n = residual = 0
+    elapsed = cpu = overblank = elapsed_all = 0.0
+    for s in items:
+        ds = pixsynth.roundtrip(s.ds)
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = clean_pixels(ds, s.identifiers, PixelPolicy(mode="phi-text", detector=detector))
+        elapsed += time.perf_counter() - t0
+        cpu += time.process_time() - c0
+        boxes = list(res.redacted)
+        for t in s.truth:
+            c = pixsynth.covered(t.bbox, boxes)
+            if t.phi:
+                phi_n += 1
+                phi_hit += c >= 0.9
+            else:
+                oth_n += 1
+                oth_hit += c >= 0.5
+        after = detect_text(pixsynth.roundtrip(ds), s.identifiers, detector)
+        residual += sum(b.classification == "identifier" for b in after)
+        ds_all = pixsynth.roundtrip(s.ds)
+        t0 = time.perf_counter()
+        res_all = clean_pixels(ds_all, s.identifiers, PixelPolicy(mode="all-text", detector=detector))
+        elapsed_all += time.perf_counter() - t0
+        for t in s.truth:
+            all_n += 1
+            all_hit += pixsynth.covered(t.bbox, list(res_all.redacted)) >= 0.9
+        overblank += _blank_outside_text(s, list(res_all.redacted))
+    return {
+        "images": len(items),
+        "recall": phi_hit / phi_n,
+        "false_redaction": oth_hit / oth_n,
+        "all_text_recall": all_hit / all_n,
+        "residual_identifier_lines": residual,
+        "all_text_overblank": overblank / len(items),
+        "images_per_s": len(items) / elapsed,
+        "cpu_s_per_image": cpu / len(items),
+        "all_text_images_per_s": len(items) / elapsed_all,
+    }
+
+
+PRESIDIO_SNIPPET = r"""
+import json, sys, tempfile, time
+import pydicom, spacy
+from presidio_analyzer import AnalyzerEngine
+from presidio_analyzer.nlp_engine import NlpEngineProvider
+from presidio_image_redactor import DicomImageRedactorEngine, ImageAnalyzerEngine
+# No spaCy weights are downloaded: a blank English pipeline (tokenizer only) stands in, so
+# presidio finds PHI through its pattern recognizers and the DICOM header (use_metadata).
+blank = tempfile.mkdtemp()
+spacy.blank("en").to_disk(blank)
+conf = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": blank}]}
+nlp = NlpEngineProvider(nlp_configuration=conf).create_engine()
+analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+eng = DicomImageRedactorEngine(image_analyzer_engine=ImageAnalyzerEngine(analyzer_engine=analyzer))
+paths = json.loads(sys.argv[1])
+t0, c0 = time.perf_counter(), time.process_time()
+failed = []
+for p in paths:
+    ds = pydicom.dcmread(p)
+    try:
+        red = eng.redact(ds, fill="contrast")
+    except Exception as exc:  # counted as "nothing redacted" for that image
+        failed.append([p, type(exc).__name__])
+        continue
+    red.save_as(p + ".red.dcm")
+out = {"elapsed": time.perf_counter() - t0, "cpu": time.process_time() - c0, "failed": failed}
+print(json.dumps(out))
+"""
+
+
+def run_presidio(items: list[pixsynth.Sample], python: str, jobs: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, s in enumerate(items):
+            ds = pixsynth.roundtrip(s.ds)
+            ds.PatientName = s.identifiers[0]
+            ds.PatientID = s.identifiers[1]
+            ds.PatientBirthDate = s.identifiers[2]
+            ds.AccessionNumber = s.identifiers[3]
+            p = os.path.join(tmp, f"{i}.dcm")
+            ds.save_as(p, enforce_file_format=True)
+            paths.append(p)
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        timings = []
+        for chunks in ([paths], [paths[k::jobs] for k in range(jobs)] if jobs > 1 else []):
+            procs = [
+                subprocess.Popen(
+                    [python, "-c", PRESIDIO_SNIPPET, json.dumps(c)],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for c in chunks
+            ]
+            outs = [p.communicate(timeout=3600) for p in procs]
+            if any(p.returncode != 0 for p in procs):
+                sys.stderr.write("".join(o[1][-2000:] for o in outs))
+                return {"error": 1.0}
+            timings.append([json.loads(o[0].strip().splitlines()[-1]) for o in outs])
+        timing = timings[0][0]
+        elapsed = timing["elapsed"]
+        import pydicom
+
+        phi_hit = phi_n = oth_hit = oth_n = 0
+        failed = {f[0] for f in timing["failed"]}
+        for p, s in zip(paths, items, strict=True):
+            before = pydicom.dcmread(p).pixel_array
+            after = before if p in failed else pydicom.dcmread(p + ".red.dcm").pixel_array
+            changed = np.any(before != after, axis=-1) if before.ndim == 3 else before != after
+            for t in s.truth:
+                x0, y0, x1, y1 = t.bbox
+                frac = float(changed[y0:y1, x0:x1].mean())
+                if t.phi:
+                    phi_n += 1
+                    phi_hit += frac >= 0.5  # presidio fills boxes; changed share is a proxy
+                else:
+                    oth_n += 1
+                    oth_hit += frac >= 0.5
+        return {
+            "images": len(items),
+            "recall": phi_hit / phi_n,
+            "false_redaction": oth_hit / oth_n,
+            "images_per_s": len(items) / elapsed,
+            "cpu_s_per_image": timing["cpu"] / len(items),
+            "failed_images": len(failed),
+            **(
+                {f"images_per_s_{jobs}_workers": len(items) / max(t["elapsed"] for t in timings[1])}
+                if jobs > 1
+                else {}
+            ),
+        }
+
+
+def _clean_one(args: tuple[bytes, list[str], Detector]) -> int:
+    import io
+
+    import pydicom
+
+    raw, identifiers, detector = args
+    ds = pydicom.dcmread(io.BytesIO(raw))
+    return clean_pixels(ds, identifiers, PixelPolicy(mode="phi-text", detector=detector)).boxes
+
+
+def throughput(items: list[pixsynth.Sample], detector: Detector, jobs: int) -> float:
+    """Images/s of phi-text cleaning with ``jobs`` worker processes of one OCR thread each."""
+    import io
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    work = []
+    for s in items:
+        buf = io.BytesIO()
+        s.ds.save_as(buf, enforce_file_format=True)
+        work.append((buf.getvalue(), s.identifiers, detector))
+    os.environ["PACSGUARD_OCR_THREADS"] = "1"
+    ctx = multiprocessing.get_context("spawn")  # no fork after onnxruntime started threads
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        list(pool.map(_clean_one, work[:jobs]))  # load the models in every worker first
+        t0 = time.perf_counter()
+        list(pool.map(_clean_one, work))
+        return len(items) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=42)
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--detector", default="rapidocr", choices=("rapidocr", "tesseract"))
+    ap.add_argument("--kinds", default=",".join(KINDS), help="pixel formats, comma-separated")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes for throughput")
+    ap.add_argument("--presidio", help="python of a venv with presidio-image-redactor")
+    args = ap.parse_args()
+    items = samples(args.n, args.size, tuple(args.kinds.split(",")))
+    res = {"pacsguard": run_pacsguard(items, "tesseract" if args.detector == "tesseract" else "rapidocr")}
+    if args.jobs > 1:
+        res["pacsguard"][f"images_per_s_{args.jobs}_workers"] = throughput(
+            items, "tesseract" if args.detector == "tesseract" else "rapidocr", args.jobs
+        )
+    if args.presidio:
+        res["presidio"] = run_presidio(items, args.presidio, args.jobs)
+    for name, r in res.items():
+        print(
+            name,
+            " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()),
+        )
+
+
+if __name__ == "__main__":
+    main()

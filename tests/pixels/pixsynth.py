@@ -1,0 +1,307 @@
+"""Generated DICOM images with burned-in text and ground-truth boxes (tests and bench).
+
+Every sample draws a few lines of this patient's identifiers (name, ID, birth date,
+accession) and a few lines of harmless technical text, in DejaVu fonts of 10-20 px,
+varied contrast, colour and position, over a noisy CT/US-like background.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pydicom
+from PIL import Image, ImageDraw, ImageFont
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import (
+    UID,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLSLossless,
+    RLELossless,
+    generate_uid,
+)
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONTS = (
+    "DejaVuSans.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSansCondensed.ttf",
+    "DejaVuSerif-Bold.ttf",
+)
+SURNAMES = ("DOE", "ROE", "MARTIN", "GARCIA", "NGUYEN", "MULLER", "ROSSI", "KOWALSKI", "SILVA")
+GIVEN = ("JOHN", "JANE", "MARIA", "AHMED", "LENA", "PIERRE", "YUKI", "OLGA", "PETER")
+OTHER_TEXT = (
+    "Series 3",
+    "kVp 120",
+    "W 400 L 40",
+    "Axial",
+    "5.0 mm",
+    "Img 12",
+    "Gain 55",
+    "Depth 14cm",
+    "ANT",
+    "FR 32Hz",
+)
+JPEG_LOSSLESS_SV1 = UID("1.2.840.10008.1.2.4.70")
+JPEG_EXTENDED = UID("1.2.840.10008.1.2.4.51")
+
+
+@dataclass
+class Truth:
+    """One drawn line: ``bbox`` (x0, y0, x1, y1) exclusive, ``phi`` when identifying."""
+
+    bbox: tuple[int, int, int, int]
+    text: str
+    phi: bool
+
+
+@dataclass
+class Sample:
+    ds: Dataset
+    identifiers: list[str]
+    truth: list[Truth] = field(default_factory=list)
+
+
+def font(size: int, idx: int = 0) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_DIR / FONTS[idx % len(FONTS)]), size)
+
+
+def _background(rng: np.random.Generator, rows: int, cols: int) -> npt.NDArray[np.float64]:
+    yy, xx = np.mgrid[:rows, :cols]
+    img = rng.normal(0.18, 0.06, (rows, cols))
+    body = ((yy - rows / 2) / (rows * 0.42)) ** 2 + ((xx - cols / 2) / (cols * 0.38)) ** 2 < 1
+    img[body] += 0.25 + 0.1 * np.sin(xx[body] / 9.0) * np.cos(yy[body] / 13.0)
+    return np.clip(img, 0, 1)
+
+
+def _layout(
+    rng: np.random.Generator,
+    rows: int,
+    cols: int,
+    texts: list[tuple[str, bool]],
+    sizes: tuple[int, int],
+) -> list[tuple[str, bool, int, int, int, int]]:
+    """Place lines in the four corners, top to bottom, without overlap."""
+    out = []
+    corners = [(4, 4), (cols // 2 + 8, 4), (4, rows // 2 + 40), (cols // 2 + 8, rows // 2 + 40)]
+    cursor = {i: c[1] for i, c in enumerate(corners)}
+    for k, (text, phi) in enumerate(texts):
+        size = int(rng.integers(sizes[0], sizes[1] + 1))
+        fidx = int(rng.integers(0, len(FONTS)))
+        corner = k % 4
+        x = corners[corner][0] + int(rng.integers(0, 6))
+        if corner % 2:  # right-hand corners: right-aligned, so long lines stay inside
+            x = max(cols // 2, cols - 4 - int(font(size, fidx).getlength(text)))
+        y = cursor[corner]
+        cursor[corner] = y + size + 8
+        out.append((text, phi, x, y, size, fidx))
+    return out
+
+
+def _patient(rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    sur = SURNAMES[int(rng.integers(len(SURNAMES)))]
+    giv = GIVEN[int(rng.integers(len(GIVEN)))]
+    pid = f"PID{int(rng.integers(10000, 99999))}"
+    y, m, d = int(rng.integers(1930, 2010)), int(rng.integers(1, 13)), int(rng.integers(1, 29))
+    acc = f"ACC{int(rng.integers(100000, 999999))}"
+    idents = [f"{sur}^{giv}", pid, f"{y:04d}{m:02d}{d:02d}", acc]
+    name_forms = [f"{sur}^{giv}", f"{sur}, {giv}", f"{giv.title()} {sur.title()}"]
+    date_forms = [f"{d:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{d:02d}.{m:02d}.{y}"]
+    drawn = [
+        name_forms[int(rng.integers(3))],
+        f"ID: {pid}" if rng.random() < 0.5 else pid,
+        date_forms[int(rng.integers(3))],
+        acc,
+    ]
+    return idents, drawn
+
+
+def draw_mask(
+    rows: int, cols: int, lines: list[tuple[str, bool, int, int, int, int]]
+) -> tuple[npt.NDArray[np.float64], list[Truth]]:
+    """Anti-aliased text coverage in [0, 1] and the ground-truth boxes."""
+    mask = Image.new("L", (cols, rows), 0)
+    draw = ImageDraw.Draw(mask)
+    truth = []
+    for text, phi, x, y, size, fidx in lines:
+        f = font(size, fidx)
+        draw.text((x, y), text, font=f, fill=255)
+        x0, y0, x1, y1 = draw.textbbox((x, y), text, font=f)
+        box = (max(0, int(x0)), max(0, int(y0)), min(cols, int(x1)), min(rows, int(y1)))
+        truth.append(Truth(box, text, phi))
+    return np.asarray(mask, dtype=np.float64) / 255.0, truth
+
+
+def base_dataset(rows: int, cols: int, photometric: str, bits: int, signed: bool, frames: int) -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture
+    ds.SOPInstanceUID = generate_uid()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.Modality = "OT"
+    ds.Manufacturer = "ACME"
+    ds.BurnedInAnnotation = "YES"
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel = 1 if photometric.startswith("MONO") or photometric == "PALETTE COLOR" else 3
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated = bits
+    ds.BitsStored = 12 if bits == 16 else 8
+    ds.HighBit = ds.BitsStored - 1
+    ds.PixelRepresentation = 1 if signed else 0
+    if ds.SamplesPerPixel == 3:
+        ds.PlanarConfiguration = 0
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    return ds
+
+
+def make_sample(
+    seed: int,
+    kind: str = "mono8",
+    rows: int = 256,
+    cols: int = 256,
+    frames: int = 1,
+    sizes: tuple[int, int] = (12, 20),
+    contrast: float = 1.0,
+    n_other: int = 3,
+) -> Sample:
+    """One native (Explicit VR Little Endian) sample; ``kind`` picks the pixel format:
+    mono8, mono16, signed16, mono1, rgb, ybr, palette."""
+    rng = np.random.default_rng(seed)
+    idents, drawn = _patient(rng)
+    other = [OTHER_TEXT[int(i)] for i in rng.choice(len(OTHER_TEXT), n_other, replace=False)]
+    texts = [(t, True) for t in drawn] + [(t, False) for t in other]
+    order = rng.permutation(len(texts))
+    lines = _layout(rng, rows, cols, [texts[int(i)] for i in order], sizes)
+    mask, truth = draw_mask(rows, cols, lines)
+    bg = _background(rng, rows, cols)
+    level = 0.55 + 0.45 * contrast  # text brightness relative to full scale
+    img = bg * (1 - mask) + level * mask
+    photometric = {
+        "mono8": "MONOCHROME2",
+        "mono16": "MONOCHROME2",
+        "signed16": "MONOCHROME2",
+        "mono1": "MONOCHROME1",
+        "rgb": "RGB",
+        "ybr": "YBR_FULL",
+        "palette": "PALETTE COLOR",
+    }[kind]
+    bits = 16 if kind in ("mono16", "signed16") else 8
+    ds = base_dataset(rows, cols, photometric, bits, kind == "signed16", frames)
+    arr: npt.NDArray[Any]
+    if kind == "mono8":
+        arr = np.round(img * 255).astype(np.uint8)
+    elif kind == "mono1":
+        arr = np.round((1 - img) * 255).astype(np.uint8)
+    elif kind == "mono16":
+        arr = np.round(img * 4095).astype(np.uint16)
+    elif kind == "signed16":
+        arr = (np.round(img * 4095) - 2048).astype(np.int16)
+    elif kind in ("rgb", "ybr"):
+        colour = np.array([[1.0, 1.0, 0.2], [1.0, 1.0, 1.0], [0.3, 1.0, 0.3]][seed % 3])
+        rgb = bg[..., None] * (1 - mask[..., None]) + level * mask[..., None] * colour
+        arr = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+        if kind == "ybr":
+            from pydicom.pixels.processing import convert_color_space
+
+            arr = convert_color_space(arr, "RGB", "YBR_FULL")
+    else:  # palette: 256-entry grey-to-amber LUT
+        arr = np.round(img * 255).astype(np.uint8)
+        ramp = np.arange(256, dtype=np.uint16)
+        ds.RedPaletteColorLookupTableDescriptor = [256, 0, 16]
+        ds.GreenPaletteColorLookupTableDescriptor = [256, 0, 16]
+        ds.BluePaletteColorLookupTableDescriptor = [256, 0, 16]
+        ds.RedPaletteColorLookupTableData = (ramp * 257).astype("<u2").tobytes()
+        ds.GreenPaletteColorLookupTableData = (ramp * 240).astype("<u2").tobytes()
+        ds.BluePaletteColorLookupTableData = (ramp * 160).astype("<u2").tobytes()
+    if frames > 1:
+        stack = np.stack([arr] * frames)
+        arr = stack
+    ds.PixelData = arr.tobytes()
+    ds["PixelData"].VR = "OW" if bits == 16 else "OB"
+    return Sample(ds, idents, truth)
+
+
+def roundtrip(ds: Dataset) -> Dataset:
+    """Write and re-read, as a real input file would be."""
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    buf.seek(0)
+    return pydicom.dcmread(buf)
+
+
+def _dcmtk(ds: Dataset, tool: str, args: list[str]) -> Dataset:
+    exe = shutil.which(tool)
+    if exe is None:
+        import pytest
+
+        pytest.skip(f"{tool} (DCMTK) is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.dcm", Path(tmp) / "out.dcm"
+        ds.save_as(src, enforce_file_format=True)
+        subprocess.run([exe, *args, str(src), str(dst)], check=True, capture_output=True, timeout=60)
+        return pydicom.dcmread(dst)
+
+
+def encode_as(ds: Dataset, syntax: str) -> Dataset:
+    """Encode a native sample in ``syntax`` (pydicom/pylibjpeg, Pillow or DCMTK)."""
+    ds = roundtrip(ds)
+    if syntax == "native":
+        return ds
+    if syntax == "deflate":
+        ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+        return roundtrip(ds)
+    uid = {"rle": RLELossless, "jpegls": JPEGLSLossless, "j2k": JPEG2000Lossless}.get(syntax)
+    if uid is not None:
+        ds.compress(uid, generate_instance_uid=False)
+        return roundtrip(ds)
+    if syntax == "jpeg-baseline":
+        arr = ds.pixel_array
+        frames = arr if int(ds.get("NumberOfFrames", 1)) > 1 else arr[None]
+        items = []
+        for f in frames:
+            buf = io.BytesIO()
+            Image.fromarray(f).save(buf, format="JPEG", quality=92, subsampling=1)
+            items.append(buf.getvalue())
+        ds.PixelData = encapsulate(items)
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+        if ds.SamplesPerPixel == 3:
+            ds.PhotometricInterpretation = "YBR_FULL_422"
+        ds.LossyImageCompression = "01"
+        return roundtrip(ds)
+    if syntax == "jpeg-lossless":
+        return _dcmtk(ds, "dcmcjpeg", ["+e1"])  # process 14, selection value 1
+    if syntax == "jpeg-extended":
+        return _dcmtk(ds, "dcmcjpeg", ["+ee"])  # 12-bit lossy, process 4
+    if syntax == "dcmtk-jpegls":
+        return _dcmtk(ds, "dcmcjpls", ["+el"])
+    if syntax == "dcmtk-rle":
+        return _dcmtk(ds, "dcmcrle", [])
+    raise ValueError(syntax)
+
+
+def covered(bbox: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]]) -> float:
+    """Fraction of ``bbox``'s area inside the union of ``boxes``."""
+    x0, y0, x1, y1 = bbox
+    area = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    for bx0, by0, bx1, by1 in boxes:
+        ix0, iy0, ix1, iy1 = max(x0, bx0), max(y0, by0), min(x1, bx1), min(y1, by1)
+        if ix1 > ix0 and iy1 > iy0:
+            area[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = True
+    return float(area.mean()) if area.size else 1.0

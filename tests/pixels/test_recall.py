@@ -1,0 +1,45 @@
+"""Recall and false-redaction on a small generated set (10-20 px text, three contrasts).
+
+Printed with ``pytest -s``; bench/pixels_bench.py measures the same on a larger set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pacsguard.pixels import PixelPolicy, clean_pixels
+
+from . import pixsynth
+
+KINDS = ("mono8", "mono16", "signed16", "mono1", "rgb", "ybr", "palette", "mono16")
+
+
+@pytest.mark.slow
+def test_recall_floor_and_false_redaction(rapidocr: str) -> None:
+    phi_hit = phi_n = other_hit = other_n = 0
+    for i, kind in enumerate(KINDS):
+        sample = pixsynth.make_sample(
+            500 + i,
+            kind,
+            rows=256,
+            cols=256,
+            sizes=(10, 13) if i % 2 else (13, 20),
+            contrast=(1.0, 0.5, 0.2)[i % 3],
+        )
+        ds = pixsynth.roundtrip(sample.ds)
+        res = clean_pixels(ds, sample.identifiers, PixelPolicy(mode="phi-text"))
+        for t in sample.truth:
+            c = pixsynth.covered(t.bbox, list(res.redacted))
+            if t.phi:
+                phi_n += 1
+                phi_hit += c >= 0.9
+            else:
+                other_n += 1
+                other_hit += c >= 0.5
+    recall, false_rate = phi_hit / phi_n, other_hit / other_n
+    print(
+        f"\npixels: recall={recall:.3f} ({phi_hit}/{phi_n}) "
+        f"false-redaction={false_rate:.3f} ({other_hit}/{other_n})"
+    )
+    assert recall >= 0.9
+    assert false_rate <= 0.25
