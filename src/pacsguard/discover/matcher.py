@@ -1,0 +1,125 @@
+"""Normalised matching of many identifiers at once.
+
+Text and raw bytes are normalised the same way: ASCII letters lowered, every other ASCII
+character (``^``, spaces, ``-``, ``.``, ``/``, NUL, ...) turned into a space, bytes >= 0x80 kept.
+Identifiers are stored as their normalised words; between words any run of spaces (or none)
+matches, so ``ZEBRA^QUENTIN``, ``Zebra Quentin`` and ``zebraquentin`` are one identifier.
+All identifiers are compiled into one regular expression shaped as a trie (shared prefixes
+are tested once), bounded by non-alphanumerics so ``anna`` does not match inside ``hannah``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+__all__ = ["Matcher", "key_of", "norm_bytes", "norm_text", "token_of"]
+
+_TABLE = bytes(
+    (c + 32 if 65 <= c <= 90 else c)
+    if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 128)
+    else 32
+    for c in range(256)
+)
+_ALNUM = rb"a-z0-9\x80-\xff"
+
+
+# A DT value glues date and time (20211102083512): cut after the date so the date matches.
+_DATETIME = re.compile(
+    rb"(?<![0-9])((?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]))(?=[0-9]{2})"
+)
+
+
+def norm_bytes(data: bytes) -> bytes:
+    """Normalise raw bytes (see the module docstring)."""
+    return _DATETIME.sub(rb"\1 ", data.translate(_TABLE))
+
+
+def norm_text(text: str) -> bytes:
+    """Normalise decoded text: accents stripped, case folded, then :func:`norm_bytes`."""
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        ).casefold()
+    return _DATETIME.sub(rb"\1 ", text.encode("utf-8", "ignore").translate(_TABLE))
+
+
+def token_of(normalised: bytes) -> bytes:
+    """The stored form of an identifier: its words joined by one space."""
+    return b" ".join(normalised.split())
+
+
+def key_of(normalised: bytes) -> bytes:
+    """The identity of a match: its characters without any space."""
+    return b"".join(normalised.split())
+
+
+def variants(text: str) -> set[bytes]:
+    """Every normalised form ``text`` may take on disk (accent-stripped, UTF-8, Latin-1)."""
+    forms = {token_of(norm_text(text))}
+    if not text.isascii():
+        for cased in (text, text.casefold(), text.upper()):
+            for enc in ("utf-8", "latin-1", "utf-16-le"):
+                try:
+                    forms.add(token_of(norm_bytes(cased.encode(enc))))
+                except UnicodeEncodeError:
+                    continue
+    forms.discard(b"")
+    return forms
+
+
+class _Node(dict[int, "_Node"]):
+    end: bool = False
+
+
+def _trie_regex(tokens: Iterable[bytes]) -> bytes:
+    root = _Node()
+    for tok in tokens:
+        node = root
+        for c in tok:
+            node = node.setdefault(c, _Node())
+        node.end = True
+    return _emit(root)
+
+
+def _emit(node: _Node) -> bytes:
+    # Iterative-safe depth: tokens are capped in length by the index builder.
+    alts = []
+    for c in sorted(node):
+        head = b" *" if c == 32 else re.escape(bytes([c]))
+        alts.append(head + _emit(node[c]))
+    if not alts:
+        return b""
+    body = alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
+    if node.end:
+        return b"(?:" + body + b")?"
+    return body
+
+
+class Matcher:
+    """Find stored identifiers in normalised bytes; each hit is reported by its key."""
+
+    def __init__(self, tokens: Iterable[bytes]) -> None:
+        toks = sorted({t for t in tokens if t})
+        self.size = len(toks)
+        if toks:
+            pattern = (
+                rb"(?<![" + _ALNUM + rb"])(?:" + _trie_regex(toks) + rb")(?![" + _ALNUM + rb"])"
+            )
+            self._re: re.Pattern[bytes] | None = re.compile(pattern)
+        else:
+            self._re = None
+
+    def finditer(self, normalised: bytes) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(offset, key)`` for every identifier found in already normalised bytes."""
+        if self._re is None:
+            return
+        for m in self._re.finditer(normalised):
+            yield m.start(), key_of(m.group())
+
+    def keys_in_text(self, text: str) -> list[bytes]:
+        return [k for _, k in self.finditer(norm_text(text))]
+
+    def keys_in_bytes(self, data: bytes) -> list[bytes]:
+        return [k for _, k in self.finditer(norm_bytes(data))]

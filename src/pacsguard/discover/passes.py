@@ -1,0 +1,124 @@
+"""The two per-file passes of verify, written to run in worker processes.
+
+Pass 1 (originals) builds a partial identifier index and the file records; pass 2 (outputs)
+searches each file with the merged index and builds its record. Both take a chunk of paths
+and return plain data, so a process pool can share the work across cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pacsguard.discover.elements import text_encoding, walk
+from pacsguard.discover.findings import Leak
+from pacsguard.discover.identifiers import IdentifierIndex, IdentInfo
+from pacsguard.discover.records import FileRecord, make_record
+from pacsguard.discover.scan import pixel_text_risk
+from pacsguard.discover.search import search_bytes, search_dicom
+from pacsguard.discover.walk import read_dicom, rel_posix
+from pacsguard.errors import CorruptDicom, NotDicom
+
+__all__ = ["IndexPart", "SearchPart", "index_chunk", "search_chunk", "set_worker_index"]
+
+
+@dataclass
+class IndexPart:
+    """What pass 1 learnt from a chunk of originals."""
+
+    tokens: set[bytes] = field(default_factory=set)
+    info: dict[bytes, IdentInfo] = field(default_factory=dict)
+    records: list[FileRecord] = field(default_factory=list)
+    risky: set[str] = field(default_factory=set)
+
+
+@dataclass
+class SearchPart:
+    """What pass 2 found in a chunk of outputs."""
+
+    leaks: list[Leak] = field(default_factory=list)
+    records: list[FileRecord] = field(default_factory=list)
+    risky: set[str] = field(default_factory=set)
+    #: rel -> structure signature (for sampling dciodvfy runs)
+    shapes: dict[str, str] = field(default_factory=dict)
+    dicom: int = 0
+    other: int = 0
+
+
+def index_chunk(root: str, paths: list[str], min_length: int) -> IndexPart:
+    """Pass 1 over some originals."""
+    index = IdentifierIndex(min_length=min_length)
+    part = IndexPart()
+    base = Path(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in paths:
+            path = Path(name)
+            try:
+                df = read_dicom(path)
+            except (NotDicom, CorruptDicom):
+                continue
+            elements = list(walk(df.ds))
+            for el in walk(df.file_meta):
+                index.add_element(el, "latin-1")
+            encoding = text_encoding(df.ds)
+            for el in elements:
+                index.add_element(el, encoding)
+            rel = rel_posix(path, base)
+            part.records.append(make_record(df.ds, df.file_meta, rel, elements))
+            if pixel_text_risk(df.ds):
+                part.risky.add(rel)
+    part.tokens = index.tokens
+    part.info = index.info
+    return part
+
+
+_INDEX: IdentifierIndex | None = None
+_SHOW = False
+_ALL_PIXELS = False
+
+
+def set_worker_index(index: IdentifierIndex, show_values: bool, all_pixels: bool) -> None:
+    """Pool initializer: the merged index every pass-2 worker searches with."""
+    global _INDEX, _SHOW, _ALL_PIXELS
+    _INDEX, _SHOW, _ALL_PIXELS = index, show_values, all_pixels
+
+
+def search_chunk(root: str, paths: list[str]) -> SearchPart:
+    """Pass 2 over some outputs (after :func:`set_worker_index`)."""
+    index = _INDEX
+    assert index is not None, "set_worker_index was not called"
+    part = SearchPart()
+    base = Path(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in paths:
+            path = Path(name)
+            rel = rel_posix(path, base)
+            try:
+                df = read_dicom(path)
+            except NotDicom:
+                part.other += 1
+                part.leaks.extend(search_bytes(path.read_bytes(), rel, index, _SHOW))
+                continue
+            except CorruptDicom:
+                part.dicom += 1
+                part.leaks.append(Leak(path=rel, location="file", kind="unreadable",
+                                       detail="DICOM prefix but the dataset cannot be parsed"))
+                part.leaks.extend(search_bytes(path.read_bytes(), rel, index, _SHOW))
+                continue
+            part.dicom += 1
+            if df.damaged:
+                part.leaks.append(Leak(path=rel, location="file", kind="unreadable",
+                                       detail=df.damaged))
+            elements = list(walk(df.ds))
+            part.leaks.extend(search_dicom(df, rel, index, _SHOW, elements))
+            part.records.append(make_record(df.ds, df.file_meta, rel, elements))
+            shape = "|".join(f"{el.pattern}:{el.vr}:{0 if el.raw == b'' else 1}"
+                             for el in elements)
+            part.shapes[rel] = hashlib.blake2b(shape.encode(), digest_size=12).hexdigest()
+            if pixel_text_risk(df.ds) or (_ALL_PIXELS and 0x7FE00010 in df.ds):
+                part.risky.add(rel)
+    return part

@@ -1,0 +1,52 @@
+"""Tree walking is robust to non-DICOM, corrupt files and symlink loops."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from discover_fixtures import ALICE, build_ct, write
+from pydicom.uid import generate_uid
+
+from pacsguard.discover.walk import iter_files, read_dicom
+from pacsguard.errors import CorruptDicom, InputError, NotDicom
+
+
+def test_symlink_loops_and_links_are_not_followed_twice(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    f = tmp_path / "a" / "x.dcm"
+    f.write_bytes(b"x")
+    os.symlink(tmp_path, tmp_path / "a" / "loop")  # a folder link back to the root
+    os.symlink(f, tmp_path / "same-file")
+    os.symlink(tmp_path / "missing", tmp_path / "dangling")
+    found = list(iter_files(tmp_path))
+    assert len(found) == 1  # each file once, through whichever name comes first
+    assert found[0].resolve() == f.resolve()
+
+
+def test_missing_root_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        list(iter_files(tmp_path / "nope"))
+
+
+def test_non_dicom_and_corrupt_files_are_told_apart(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, this is not DICOM at all\n" * 20)
+    with pytest.raises(NotDicom):
+        read_dicom(text)
+    empty = tmp_path / "empty.dcm"
+    empty.write_bytes(b"\0" * 128 + b"DICM")
+    with pytest.raises(CorruptDicom):
+        read_dicom(empty)
+
+
+def test_cut_short_file_is_read_but_flagged(tmp_path: Path) -> None:
+    ds = build_ct(ALICE, generate_uid(), generate_uid(), 1, generate_uid())
+    path = write(ds, tmp_path / "ct.dcm")
+    data = path.read_bytes()
+    path.write_bytes(data[:-50])
+    df = read_dicom(path)
+    assert df.damaged
+    assert 0x00100010 in df.ds
+    assert read_dicom(write(ds, tmp_path / "ok.dcm")).damaged is None
