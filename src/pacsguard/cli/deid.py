@@ -127,7 +127,9 @@ def _verify(args: argparse.Namespace) -> int:
         from pacsguard.discover import verify_trees
     except ImportError as exc:
         raise UsageError("--verify needs the verify module, which is not installed") from exc
-    report = verify_trees(args.inputs[0], args.output)
+    if len(args.inputs) != 1:
+        raise UsageError("--verify needs exactly one input folder (run 'pacsguard verify' per input)")
+    report = verify_trees(args.inputs[0], args.output, show_values=False)
     print(f"pacsguard deid --verify: {'no leak found' if report.ok else 'LEAKS FOUND'} "
           f"({len(report.leaks)} leak(s))")
     return 0 if report.ok else 1
