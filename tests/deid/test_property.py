@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydicom import dcmwrite
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -63,6 +63,9 @@ def _build(family: str, given_: str, pid: str, acc: str, dob: str, other: str, p
        place=st.integers(0, 3), which=st.integers(0, 1))
 def test_no_identifier_survives(family: str, given_: str, pid: str, acc: str, dob: str,
                                 other: str, phone: str, place: int, which: int) -> None:
+    # Words pacsguard writes itself (its name, dummy values, tokens) are not leaks.
+    own = "PACSGUARD ANONYMIZED ANONYMOUS REMOVED [NAME] [ID] [DATE] [DOB] [PHONE] DCM"
+    assume(family not in own and given_ not in own)
     ds = _build(family, given_, pid, acc, dob, other, phone, place)
     ENGINES[which].deidentify(ds)
     buf = io.BytesIO()

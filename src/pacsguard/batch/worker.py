@@ -167,6 +167,7 @@ class FileWorker:
         target = self.cfg.out_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         token = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        _decode_if_reencoded(ds)
         tmp = target.with_name(f".{target.name}.{token}.tmp")
         try:
             dcmwrite(tmp, ds, enforce_file_format=True)
@@ -174,6 +175,24 @@ class FileWorker:
             tmp.unlink(missing_ok=True)
             raise
         return str(tmp.relative_to(self.cfg.out_dir)), tmp.stat().st_size
+
+
+def _decode_if_reencoded(ds: Dataset) -> None:
+    """Kept elements stay raw (byte-exact); that only works if the output keeps the input's
+    VR encoding. When pixel work changed the transfer syntax (or the file's own encoding did
+    not match its declared one), decode everything so pydicom re-encodes it."""
+    original = getattr(ds, "original_encoding", None)
+    syntax = getattr(ds.file_meta, "TransferSyntaxUID", None)
+    if not original or syntax is None:
+        return
+    mismatch = (original[0], original[1]) != (syntax.is_implicit_VR, syntax.is_little_endian)
+    # pydicom reads a file whose body is implicit VR despite an explicit transfer syntax
+    # (it warns and goes on): its raw elements then carry no VR to write.
+    if not mismatch and not syntax.is_implicit_VR:
+        mismatch = any(getattr(ds.get_item(t), "VR", "") is None for t in ds.keys())
+    if mismatch:
+        for _ in ds.iterall():
+            pass  # iterating converts every raw element, at every depth
 
 
 def output_relpath(result: DeidResult) -> str:
