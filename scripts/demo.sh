@@ -16,7 +16,7 @@ echo
 echo "== output tree (pseudonyms and new UIDs only):"
 find demo-out -maxdepth 2 | sort | head -12
 echo "== quarantine list, beside the output (it names input files):"
-cut -f2-4 demo-out.pacsguard/quarantine.tsv | sort | uniq -c | sort -rn
+tail -n +2 demo-out.pacsguard/quarantine.tsv | cut -f2-4 | sort | uniq -c | sort -rn
 if $PG verify --help >/dev/null 2>&1; then
   echo
   echo "== 3. pacsguard verify demo-in demo-out"
