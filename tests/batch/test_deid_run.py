@@ -137,6 +137,15 @@ def test_unwritable_output_is_a_clear_error(tree: Path, tmp_path: Path, key_file
     assert "cannot write" in capsys.readouterr().err
 
 
+def test_missing_input_costs_nothing(tmp_path: Path, key_file: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("deid", str(tmp_path / "DUPONT_Marie"), str(tmp_path / "out"),
+                "--key-file", str(key_file)) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "DUPONT" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.pacsguard").exists()
+
+
 def test_output_inside_input_is_refused(tree: Path, key_file: Path) -> None:
     assert _run("deid", str(tree), str(tree / "out"), "--key-file", str(key_file)) == 2
 

@@ -27,7 +27,7 @@ from pacsguard import __version__
 from pacsguard.batch.journal import Journal, JournalRow
 from pacsguard.batch.walk import WalkStats, iter_files
 from pacsguard.batch.worker import FileWorker, Outcome, WorkerConfig, init_worker, run_one
-from pacsguard.errors import OutputError
+from pacsguard.errors import InputError, OutputError
 
 SUMMARY_NAME = "pacsguard-summary.json"
 
@@ -94,6 +94,9 @@ class Summary:
 
 
 def _check_paths(run: DeidRun) -> None:
+    for n, root in enumerate(run.inputs, 1):  # before anything is created
+        if not root.exists():
+            raise InputError(f"input #{n} of {len(run.inputs)} does not exist")
     out = run.out_dir.resolve()
     for root in run.inputs:
         r = root.resolve()
