@@ -19,6 +19,7 @@ from pydicom import dcmwrite
 from pydicom.dataset import Dataset
 
 from pacsguard.batch.reader import is_dicomdir, quiet_pydicom, read_dicom
+from pacsguard.deid.cache import LRU
 from pacsguard.deid.engine import Deidentifier, DeidResult
 from pacsguard.deid.identifiers import FileIdentifiers
 from pacsguard.deid.keys import SecretKey
@@ -69,7 +70,7 @@ class FileWorker:
     def __init__(self, cfg: WorkerConfig) -> None:
         quiet_pydicom()
         self._pixel_policy: PixelPolicy | None = None
-        self._guards: dict[object, LeakGuard] = {}
+        self._guards: LRU[LeakGuard] = LRU()
         self.cfg = cfg
         self.engine = Deidentifier(cfg.policy, cfg.key)
 
@@ -134,12 +135,8 @@ class FileWorker:
                        patient_name=name, pixels_cleaned=cleaned, pixel_result=pixel_result)
 
     def _guard(self, ids: FileIdentifiers, pseudonym: str) -> LeakGuard:
-        key = (ids.key(), pseudonym)
-        guard = self._guards.pop(key, None) or LeakGuard(ids, self.cfg.policy, pseudonym=pseudonym)
-        self._guards[key] = guard
-        if len(self._guards) > 64:
-            del self._guards[next(iter(self._guards))]
-        return guard
+        return self._guards.get((ids.key(), pseudonym),
+                                lambda: LeakGuard(ids, self.cfg.policy, pseudonym=pseudonym))
 
     def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> PixelResult:
         if self._pixel_policy is None:

@@ -25,6 +25,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.multival import MultiValue
 
+from pacsguard.deid.cache import LRU
 from pacsguard.deid.dates import shift_da, shift_dt
 from pacsguard.deid.dummy import TEXT_VRS, dummy_value, empty_value, fit
 from pacsguard.deid.identifiers import FileIdentifiers, collect
@@ -99,7 +100,7 @@ class Deidentifier:
         self.policy = policy
         self.pseudo = Pseudonymizer(key, policy)
         self._cache: dict[tuple[int, str], Action] = {}
-        self._cleaners: dict[object, TextCleaner] = {}
+        self._cleaners: LRU[TextCleaner] = LRU()
 
     # -- deciding ---------------------------------------------------------------------
     def action_for(self, tag: int, vr: str) -> Action:
@@ -157,12 +158,7 @@ class Deidentifier:
     def _cleaner(self, ids: FileIdentifiers, shift: int | None) -> TextCleaner:
         # Compiling a cleaner's patterns costs more than de-identifying a small file; the files
         # of one series share identifiers, so keep the last few cleaners.
-        key = (ids.key(), shift)
-        cleaner = self._cleaners.pop(key, None) or TextCleaner(ids, shift)
-        self._cleaners[key] = cleaner
-        if len(self._cleaners) > 64:
-            del self._cleaners[next(iter(self._cleaners))]
-        return cleaner
+        return self._cleaners.get((ids.key(), shift), lambda: TextCleaner(ids, shift))
 
     def deidentify(self, ds: Dataset, ctx: FileContext | None = None, *,
                    pixels_cleaned: bool = False) -> DeidResult:
