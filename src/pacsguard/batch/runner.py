@@ -132,6 +132,9 @@ def run_deid(run: DeidRun) -> Summary:
     summary = Summary()
     stats = WalkStats()
     gallery: list[tuple[str, Any]] = []
+    # With a progress bar, count the files first (a walk of names only) to show a total and ETA.
+    total = (sum(1 for _ in iter_files(run.inputs, WalkStats(), exclude=(run.out_dir, run.side)))
+             if run.progress else None)
     start = time.monotonic()
 
     def todo() -> Iterator[str]:
@@ -179,7 +182,7 @@ def run_deid(run: DeidRun) -> Summary:
         if o.pixel_result is not None and outcome == "written" and len(gallery) < GALLERY_MAX:
             gallery.append((o.output, o.pixel_result))
         if run.progress:
-            run.progress(sum(summary.counts.values()), None)
+            run.progress(sum(summary.counts.values()) + summary.resumed, total)
 
     try:
         _dispatch(run, todo(), record)

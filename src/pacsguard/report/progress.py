@@ -13,6 +13,7 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 
@@ -23,7 +24,8 @@ def progress_bar(label: str, *, enabled: bool) -> Iterator[Callable[[int, int | 
         yield lambda done, total: None
         return
     columns = (SpinnerColumn(), TextColumn(label), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]} files/s"), TimeElapsedColumn())
+               TextColumn("{task.fields[rate]} files/s"), TimeElapsedColumn(),
+               TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None, rate="-")
 
