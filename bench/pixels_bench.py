@@ -1,7 +1,7 @@
 """Burned-in text benchmark: recall, false-redaction rate and images/s on generated images.
 
-    .venv/bin/python bench/pixels_bench.py [--n 40] [--size 512] [--detector rapidocr]
-        [--presidio /tmp/presidio-venv/bin/python]
+    .venv/bin/python bench/pixels_bench.py [--n 42] [--size 512] [--detector rapidocr]
+        [--jobs 2] [--threads 1] [--presidio /tmp/presidio-venv/bin/python]
 
 Same generator as tests/pixels (pixsynth.py): this patient's name, ID, birth date and
 accession plus harmless technical text, DejaVu fonts of 10-20 px, three contrasts, over a
@@ -16,7 +16,14 @@ noisy background; 8/16-bit grey, signed, MONOCHROME1, RGB, YBR_FULL, PALETTE COL
 With ``--presidio PY`` the same images (as 8-bit PNG-backed DICOM) go through
 presidio-image-redactor's DicomImageRedactorEngine in that interpreter (a throwaway venv
 with presidio-image-redactor, pytesseract and an offline spaCy pipeline); run everything
-under ``unshare -n``. Timings are printed, never asserted.
+under ``unshare -n``. Timings are printed, never asserted; ``cpu_s_per_image`` (process
+CPU time, every thread counted; presidio's includes its tesseract subprocesses) is the
+figure least disturbed by other jobs on the machine, and the load average before and
+after is printed with them.
+
+``--threads`` sets ``PACSGUARD_OCR_THREADS`` for the single-process run (default 1: the
+per-image cost without onnxruntime's thread spinning); the ``--jobs`` workers always run
+one thread each.
 """
 
 from __future__ import annotations
@@ -116,7 +123,7 @@ def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str,
 
 
 PRESIDIO_SNIPPET = r"""
-import json, sys, tempfile, time
+import json, resource, sys, tempfile, time
 import pydicom, spacy
 from presidio_analyzer import AnalyzerEngine
 from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -130,7 +137,10 @@ nlp = NlpEngineProvider(nlp_configuration=conf).create_engine()
 analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
 eng = DicomImageRedactorEngine(image_analyzer_engine=ImageAnalyzerEngine(analyzer_engine=analyzer))
 paths = json.loads(sys.argv[1])
-t0, c0 = time.perf_counter(), time.process_time()
+def children_cpu():  # tesseract runs as a subprocess of pytesseract
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+t0, c0, k0 = time.perf_counter(), time.process_time(), children_cpu()
 failed = []
 for p in paths:
     ds = pydicom.dcmread(p)
@@ -140,7 +150,8 @@ for p in paths:
         failed.append([p, type(exc).__name__])
         continue
     red.save_as(p + ".red.dcm")
-out = {"elapsed": time.perf_counter() - t0, "cpu": time.process_time() - c0, "failed": failed}
+out = {"elapsed": time.perf_counter() - t0, "cpu": time.process_time() - c0 + children_cpu() - k0,
+       "failed": failed}
 print(json.dumps(out))
 """
 
@@ -246,8 +257,11 @@ def main() -> None:
     ap.add_argument("--detector", default="rapidocr", choices=("rapidocr", "tesseract"))
     ap.add_argument("--kinds", default=",".join(KINDS), help="pixel formats, comma-separated")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes for throughput")
+    ap.add_argument("--threads", type=int, default=1, help="OCR threads, single-process run (0: all)")
     ap.add_argument("--presidio", help="python of a venv with presidio-image-redactor")
     args = ap.parse_args()
+    os.environ["PACSGUARD_OCR_THREADS"] = str(args.threads)  # read when the models load
+    load_before = os.getloadavg()[0]
     items = samples(args.n, args.size, tuple(args.kinds.split(",")))
     res = {"pacsguard": run_pacsguard(items, "tesseract" if args.detector == "tesseract" else "rapidocr")}
     if args.jobs > 1:
@@ -256,6 +270,7 @@ def main() -> None:
         )
     if args.presidio:
         res["presidio"] = run_presidio(items, args.presidio, args.jobs)
+    print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     for name, r in res.items():
         print(
             name,

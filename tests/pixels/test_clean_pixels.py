@@ -32,6 +32,7 @@ from pacsguard.pixels import (
     engine,
     get_detector,
 )
+from pacsguard.pixels.detect import OcrBox, RapidOcrDetector
 
 from . import pixsynth
 
@@ -307,3 +308,45 @@ def test_tesseract_detector_redacts_identifiers(tesseract: str) -> None:
     hits = sum(pixsynth.covered(t.bbox, list(res.redacted)) >= 0.9 for t in phi)
     assert hits >= len(phi) - 1  # tesseract is the weaker reader; it must still get most
     assert ds.BurnedInAnnotation == "NO"
+
+
+class FixedDetector:
+    """Returns the same lines for every frame: the selection logic without OCR."""
+
+    name = "rapidocr"
+
+    def __init__(self, boxes: list[OcrBox]) -> None:
+        self.boxes = boxes
+
+    def available(self) -> bool:
+        return True
+
+    def detect(self, rgb: npt.NDArray[np.uint8], *, read: bool = True) -> list[OcrBox]:
+        return self.boxes
+
+
+def test_split_line_tail_next_to_identifier_is_blanked(monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = pixsynth.make_sample(6, "mono8", rows=128, cols=256, n_other=0)
+    lines = [
+        OcrBox((10, 10, 60, 20), "ID:PID4", 0.9),  # one drawn line split in two by the detector
+        OcrBox((64, 10, 84, 20), "767", 0.9),  # its tail: harmless on its own
+        OcrBox((200, 10, 240, 20), "Axial", 0.9),  # same row, far away
+        OcrBox((64, 40, 110, 50), "kVp 120", 0.9),  # next line down
+    ]
+    monkeypatch.setattr(engine, "get_detector", lambda name: FixedDetector(lines))
+    policy = PixelPolicy(mode="phi-text", margin=0, regions=())
+
+    res = clean_pixels(pixsynth.roundtrip(sample.ds), ["PID47767"], policy)
+
+    assert sorted(res.redacted) == [(10, 10, 60, 20), (64, 10, 84, 20)]
+
+
+def test_ocr_thread_setting_reaches_onnxruntime(rapidocr: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # rapidocr ignores option names it does not know: check the sessions, not our kwargs.
+    monkeypatch.setenv("PACSGUARD_OCR_THREADS", "1")
+    ocr = RapidOcrDetector()._get()
+    for session in (ocr.text_det.infer, ocr.text_rec.session):
+        assert session.session.get_session_options().intra_op_num_threads == 1
+    assert ocr.text_det.postprocess_op.box_thresh == 0.3
+    assert ocr.text_rec.rec_image_shape == [3, 48, RapidOcrDetector.rec_min_width]
+    assert ocr.text_det.limit_side_len == RapidOcrDetector.det_min_side

@@ -81,6 +81,31 @@ def _selected(box: TextBox, mode: str) -> bool:
     return mode == "all-text" or box.classification != "other"
 
 
+def _same_line(a: TextBox, b: TextBox) -> bool:
+    """Boxes of one frame that overlap vertically by half a line and lie at most one
+    line height apart horizontally."""
+    if a.frame != b.frame:
+        return False
+    ha, hb = a.bbox[3] - a.bbox[1], b.bbox[3] - b.bbox[1]
+    overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
+    gap = max(a.bbox[0], b.bbox[0]) - min(a.bbox[2], b.bbox[2])
+    return overlap >= 0.5 * min(ha, hb) and gap <= max(ha, hb)
+
+
+def _select(found: Sequence[TextBox], mode: str) -> list[TextBox]:
+    """Boxes to blank. The detector sometimes splits one line ("ID:PID4" + "767") and
+    the tail alone reads as harmless: a box next to a selected one on its line is taken
+    too, transitively."""
+    chosen = [_selected(b, mode) for b in found]
+    grew = True
+    while grew:
+        grew = False
+        for i, b in enumerate(found):
+            if not chosen[i] and any(chosen[j] and _same_line(b, o) for j, o in enumerate(found)):
+                chosen[i] = grew = True
+    return [b for b, c in zip(found, chosen, strict=True) if c]
+
+
 def _scan(
     ds: Dataset,
     dec: codecs.Decoded,
@@ -177,7 +202,7 @@ def clean_pixels(
     nframes, rows, cols = dec.frames.shape[:3]
     # all-text blanks every line whatever it says: finding is enough, reading is skipped.
     found, displays = _scan(ds, dec, detector, matcher, read=policy.mode != "all-text")
-    raw: list[Box] = [b.bbox for b in found if _selected(b, policy.mode)]
+    raw: list[Box] = [b.bbox for b in _select(found, policy.mode)]
     raw += [(x, y, x + w, y + h) for x, y, w, h in matching_rects(ds, policy.regions)]
     boxes = merge(b for r in raw if (b := expand(r, policy.margin, cols, rows)) is not None)
 
