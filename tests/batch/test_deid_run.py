@@ -209,3 +209,20 @@ def test_risky_pixels_are_cleaned_not_quarantined(tmp_path: Path, key_file: Path
     page = (tmp_path / "out.pacsguard" / "gallery.html").read_text()
     assert page.count("<figure>") == summary["pixels_cleaned"]
     assert ">after<" in page and ">before<" not in page  # originals only with --show-values
+
+
+def test_duplicate_sop_instance_first_path_wins(tmp_path: Path, key_file: Path) -> None:
+    from pacsguard.samples import identifying_dataset
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, comment in (("b", "second"), ("a", "first")):
+        ds = identifying_dataset(PATIENTS[0], "CT")
+        ds.ImageComments = comment
+        ds.save_as(src / name, enforce_file_format=True)
+    for run in ("o1", "o2"):
+        _run("deid", str(src), str(tmp_path / run), "--key-file", str(key_file), "-j", "2")
+        summary = json.loads((tmp_path / run / "pacsguard-summary.json").read_text())
+        assert summary["outcomes"]["written"] == 1 and summary["outcomes"]["duplicate"] == 1
+        (out,) = (tmp_path / run).rglob("*.dcm")
+        assert dcmread(out).ImageComments == "first"

@@ -52,6 +52,7 @@ class Journal:
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"cannot open the journal {path}: {exc}") from exc
         self.path = path
+        self._opened = time.time()
         self._pending: list[JournalRow] = []
         self._last_flush = time.monotonic()
 
@@ -84,14 +85,15 @@ class Journal:
             return None
         return (row[0], row[1], row[2] or "")
 
-    def owner(self, output: str) -> str | None:
-        """The input that wrote ``output``, if any."""
+    def owner(self, output: str) -> tuple[str, bool] | None:
+        """The input that wrote ``output``, and whether it did so in this run."""
         for r in reversed(self._pending):
             if r.output == output and r.outcome == "written":
-                return r.input
+                return r.input, True
         row = self._db.execute(
-            "SELECT input FROM files WHERE output = ? AND outcome = 'written'", (output,)).fetchone()
-        return None if row is None else str(row[0])
+            "SELECT input, updated FROM files WHERE output = ? AND outcome = 'written'",
+            (output,)).fetchone()
+        return None if row is None else (str(row[0]), float(row[1] or 0) >= self._opened)
 
     def record(self, row: JournalRow) -> None:
         self._pending.append(row)

@@ -223,14 +223,16 @@ def _commit(out_dir: Path, o: Outcome, journal: Journal, summary: Summary) -> st
     """Rename a staged file into place. Two inputs with one SOP Instance UID: the input whose
     path sorts first wins, whatever order the workers finished in (reproducible output)."""
     staged, target = out_dir / o.staged, out_dir / o.output
-    owner = journal.owner(o.output)
+    found = journal.owner(o.output)
+    owner, this_run = found if found else (None, False)
     if owner is not None and owner != o.input and owner < o.input:
         staged.unlink(missing_ok=True)
         return "duplicate"
     os.replace(staged, target)  # atomic: a reader never sees half a file
     if owner is not None and owner != o.input:  # the earlier owner loses its claim
-        summary.counts["written"] -= 1 if summary.counts["written"] else 0
-        summary.counts["duplicate"] += 1
+        if this_run:  # an owner from an earlier run was never counted in this summary
+            summary.counts["written"] -= 1
+            summary.counts["duplicate"] += 1
         journal.record(JournalRow(owner, 0, 0, "duplicate", "duplicate-sop-instance-uid",
                                   "another input has the same SOP Instance UID", o.output))
     return "written"

@@ -41,11 +41,9 @@ def shift_dt(value: str, days: int) -> str | None:
     return None if head is None else head + value[8:]
 
 
-def _shift_partial(value: str, days: int) -> str | None:
+def _shift_partial(value: str, days: int) -> str:
     # A DT with only a year (or year+month): shifting by days cannot be exact; move the
     # year by the whole-year part of the shift, conservatively rounded away from zero.
-    if not value[:4].isdigit():
-        return None
     years = (abs(days) + 364) // 365 * (1 if days >= 0 else -1)
     return f"{int(value[:4]) + years:04d}" + value[4:]
 

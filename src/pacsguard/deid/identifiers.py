@@ -45,9 +45,9 @@ _PERSON_TAGS = (
     0x0008009C,  # Consulting Physician's Name
     0x00321032,  # Requesting Physician
     0x00400006,  # Scheduled Performing Physician's Name
-    0x00400253,  # Performed Procedure Step ID -- not a name; harmless as an ID-like token
 )
-_ID_TAGS = (PATIENT_ID, OTHER_PATIENT_IDS, ACCESSION_NUMBER, MEDICAL_RECORD_LOCATOR, ADMISSION_ID)
+_ID_TAGS = (PATIENT_ID, OTHER_PATIENT_IDS, ACCESSION_NUMBER, MEDICAL_RECORD_LOCATOR, ADMISSION_ID,
+            0x00400253)  # the last: Performed Procedure Step ID
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 
 #: Words too common to treat as a name part on their own.
@@ -122,15 +122,13 @@ def _add_person(ids: FileIdentifiers, raw: str, *, min_part: int = 2) -> None:
 
 
 def collect(ds: Dataset, *, institutions: bool = True) -> FileIdentifiers:
-    """Every identifying value of the patient (and staff) found in the top level of ``ds``,
-    in Other Patient IDs Sequence, and in person-name attributes of its sequences."""
+    """Every identifying value of the patient (and staff) found in the top level of ``ds``
+    and in its Other Patient IDs Sequence (nested values are masked by the rules, and the
+    leak guard reads every depth)."""
     ids = FileIdentifiers()
     for tag in _PERSON_TAGS:
         for v in _values(ds, tag):
-            if tag == 0x00400253:
-                ids.ids.add(v)
-            else:
-                _add_person(ids, v)
+            _add_person(ids, v)
     for tag in _ID_TAGS:
         for v in _values(ds, tag):
             if len(v) >= 2:
