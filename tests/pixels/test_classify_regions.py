@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 
 from pacsguard.errors import PolicyError
-from pacsguard.pixels.classify import IdentifierMatcher, canonical, classify, is_phi_pattern
+from pacsguard.pixels.classify import IdentifierMatcher, _approx_in, canonical, classify, is_phi_pattern
 from pacsguard.pixels.regions import DEFAULT_REGIONS, RegionRule, matching_rects, rules_from_policy
 
 IDS = ["DOE^JOHN", "PID001234", "19870314", "ACC778899"]
@@ -56,6 +58,41 @@ def test_short_name_parts_need_whole_words() -> None:
     m = IdentifierMatcher.build(["LI^WU"])
     assert m.matches("Wu Li")
     assert not m.matches("CLINICAL")
+
+
+def test_cut_short_reads_match_inside_longer_identifiers() -> None:
+    m = IdentifierMatcher.build(["ACC442734", "MARTIN^PIERRE"])
+    assert m.matches("ACC442") and m.shortfall("ACC442") == 3
+    assert m.matches("C44273") and m.shortfall("C44273") == 3  # the middle of it
+    assert m.matches("PIERR")  # five characters are enough
+    assert not m.matches("ACC4")  # four are not: too many harmless words would match
+    assert m.shortfall("ACC442734") == 0  # whole: nothing missing
+    assert m.shortfall("Axial") == 0
+
+
+def _sellers(needle: str, hay: str, k: int) -> bool:
+    """Reference: the edit matrix column by column (Sellers 1980)."""
+    prev = list(range(len(needle) + 1))
+    if prev[-1] <= k:
+        return True
+    for ch in hay:
+        cur = [0]
+        for j, nc in enumerate(needle, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (nc != ch)))
+        if cur[-1] <= k:
+            return True
+        prev = cur
+    return False
+
+
+@given(
+    st.text(alphabet="AB01C", min_size=1, max_size=14),
+    st.text(alphabet="AB01C", max_size=20),
+    st.integers(min_value=0, max_value=3),
+)
+@settings(max_examples=3000, deadline=None)
+def test_bit_vector_search_agrees_with_the_edit_matrix(needle: str, hay: str, k: int) -> None:
+    assert _approx_in(needle, hay, k) == _sellers(needle, hay, k)
 
 
 def _ds(**kw: object) -> Dataset:

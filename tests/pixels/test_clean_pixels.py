@@ -334,16 +334,35 @@ def test_split_line_tail_next_to_identifier_is_blanked(monkeypatch: pytest.Monke
         OcrBox((64, 40, 110, 50), "kVp 120", 0.9),  # next line down
     ]
     monkeypatch.setattr(engine, "get_detector", lambda name: FixedDetector(lines))
-    policy = PixelPolicy(mode="phi-text", margin=0, regions=())
+    policy = PixelPolicy(mode="phi-text", margin=0, widen=0, regions=())
 
     res = clean_pixels(pixsynth.roundtrip(sample.ds), ["PID47767"], policy)
 
     assert sorted(res.redacted) == [(10, 10, 60, 20), (64, 10, 84, 20)]
 
 
+def test_selected_lines_are_widened_and_cut_short_identifiers_by_what_they_lack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sample = pixsynth.make_sample(6, "mono8", rows=128, cols=256, n_other=0)
+    lines = [
+        OcrBox((10, 10, 70, 20), "ID: PID798", 0.9),  # a PHI pattern: widened by 0.75 x 10 px
+        OcrBox((100, 40, 136, 50), "ACC442", 0.9),  # 6 of the 9 characters of ACC442734
+        OcrBox((100, 70, 140, 80), "Axial", 0.9),  # harmless: not selected, not widened
+    ]
+    monkeypatch.setattr(engine, "get_detector", lambda name: FixedDetector(lines))
+    policy = PixelPolicy(mode="phi-text", margin=0, regions=())
+
+    res = clean_pixels(pixsynth.roundtrip(sample.ds), ["ACC442734"], policy)
+
+    # 36 px for 6 characters: the 3 missing ones are 18 px, on either side.
+    assert sorted(res.redacted) == [(2, 10, 78, 20), (82, 40, 154, 50)]
+
+
 def test_ocr_thread_setting_reaches_onnxruntime(rapidocr: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # rapidocr ignores option names it does not know: check the sessions, not our kwargs.
     monkeypatch.setenv("PACSGUARD_OCR_THREADS", "1")
+    monkeypatch.setenv("PACSGUARD_OCR_RUNTIME", "onnxruntime")
     ocr = RapidOcrDetector()._get()
     for session in (ocr.text_det.infer, ocr.text_rec.session):
         assert session.session.get_session_options().intra_op_num_threads == 1

@@ -4,7 +4,9 @@ Matching is done on a *canonical* form that absorbs the usual OCR confusions:
 letters O/Q/D vs digit 0, I/L/|/! vs 1, S vs 5, B vs 8, Z vs 2, and separators
 (``^ * ~ , . - / :`` and spaces, since ``DOE^JOHN`` reads as ``DOE*JOHN`` or
 ``DOE~JOHN``) are dropped. Each identifier then matches approximately (Sellers'
-edit-distance substring search: 0 edits up to 4 characters, 1 up to 8, 2 beyond).
+edit-distance substring search, in Myers' bit-vector form: 0 edits up to 4 characters,
+1 up to 8, 2 beyond), and a read of five characters or more matches when it lies inside
+a longer identifier (a line the detector cut short).
 Dates among the identifiers (``YYYYMMDD``) also match their usual printed forms.
 """
 
@@ -47,21 +49,44 @@ def _allowed_edits(n: int) -> int:
 
 
 def _approx_in(needle: str, hay: str, k: int) -> bool:
-    """True when ``needle`` occurs in ``hay`` with at most ``k`` edits (Sellers 1980)."""
-    if not needle:
+    """True when ``needle`` occurs in ``hay`` with at most ``k`` edits.
+
+    Myers' bit-vector form (1999) of Sellers' substring search: one column of the edit
+    matrix per character of ``hay``, held as two bit masks over ``needle``.
+    """
+    m = len(needle)
+    if not m:
         return False
     if k == 0:
         return needle in hay
-    if len(hay) + k < len(needle):
+    if len(hay) + k < m:
         return False
-    prev = list(range(len(needle) + 1))
+    if k >= m:
+        return True
+    peq: dict[str, int] = {}
+    for i, ch in enumerate(needle):
+        peq[ch] = peq.get(ch, 0) | (1 << i)
+    full = (1 << m) - 1
+    top = 1 << (m - 1)
+    pv, mv, score = full, 0, m
     for ch in hay:
-        cur = [0]
-        for j, nc in enumerate(needle, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (nc != ch)))
-        if cur[-1] <= k:
+        eq = peq.get(ch, 0)
+        xv = eq | mv
+        xh = ((((eq & pv) + pv) & full) ^ pv) | eq
+        ph = mv | (~(xh | pv) & full)
+        mh = pv & xh
+        if ph & top:
+            score += 1
+        elif mh & top:
+            score -= 1
+        # Substring search: the first row stays 0 (a match may start anywhere), so
+        # nothing is shifted in at the bottom.
+        ph = (ph << 1) & full
+        mh = (mh << 1) & full
+        pv = mh | (~(xv | ph) & full)
+        mv = ph & xv
+        if score <= k:
             return True
-        prev = cur
     return False
 
 
@@ -124,10 +149,26 @@ class IdentifierMatcher:
         for needle in self.needles:
             if _approx_in(needle, hay, _allowed_edits(len(needle))):
                 return True
+        # A line the detector cut short reads as the start or the middle of an identifier
+        # ("ACC442" of "ACC442734"): five characters or more inside a longer needle count.
+        if len(hay) >= 5:
+            k = 0 if len(hay) <= 7 else 1
+            if any(len(n) > len(hay) and _approx_in(hay, n, k) for n in self.needles):
+                return True
         if self.short:
             words = {canonical(w) for w in re.split(r"[\s\^*~,.:;/]+", text)}
             return bool(words & self.short)
         return False
+
+    def shortfall(self, text: str) -> int:
+        """Characters a cut-short read lacks: the longest identifier that holds ``text``
+        (five characters or more) minus its length; 0 when ``text`` holds a whole one."""
+        hay = canonical(text)
+        if len(hay) < 5 or any(_approx_in(n, hay, _allowed_edits(len(n))) for n in self.needles):
+            return 0
+        k = 0 if len(hay) <= 7 else 1
+        return max((len(n) - len(hay) for n in self.needles if len(n) > len(hay) and _approx_in(hay, n, k)),
+                   default=0)
 
 
 _MON = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"

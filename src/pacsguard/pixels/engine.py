@@ -22,8 +22,8 @@ from pydicom.tag import Tag
 
 from pacsguard.errors import FailClosed
 from pacsguard.pixels import codecs, overlays
-from pacsguard.pixels.classify import Classification, IdentifierMatcher, classify
-from pacsguard.pixels.detect import TextDetector, get_detector
+from pacsguard.pixels.classify import Classification, IdentifierMatcher, canonical, classify
+from pacsguard.pixels.detect import OcrBox, TextDetector, get_detector
 from pacsguard.pixels.redact import Box, expand, fill_boxes, merge
 from pacsguard.pixels.regions import DEFAULT_REGIONS, RegionRule, matching_rects
 from pacsguard.pixels.render import png_thumbnail, to_display
@@ -45,6 +45,9 @@ class PixelPolicy:
     mode: Literal["all-text", "phi-text"] = "phi-text"
     detector: Literal["rapidocr", "tesseract"] = "rapidocr"
     margin: int = 4
+    #: Selected text lines are widened by this many line heights on both sides: at faint
+    #: line ends the detector often stops a character or two short ("ID: PID798|94").
+    widen: float = 0.75
     regions: tuple[RegionRule, ...] = DEFAULT_REGIONS
     keep_overlays: bool = False
 
@@ -90,6 +93,18 @@ def _same_line(a: TextBox, b: TextBox) -> bool:
     overlap = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1])
     gap = max(a.bbox[0], b.bbox[0]) - min(a.bbox[2], b.bbox[2])
     return overlap >= 0.5 * min(ha, hb) and gap <= max(ha, hb)
+
+
+def _widened(box: TextBox | OcrBox, factor: float, matcher: IdentifierMatcher) -> Box:
+    """``box`` widened on both sides by ``factor`` line heights, or by the width of the
+    characters a cut-short identifier lacks when that is more."""
+    x0, y0, x1, y1 = box.bbox
+    dx = factor * (y1 - y0)
+    missing = matcher.shortfall(box.text) if box.text else 0
+    if missing:
+        dx = max(dx, missing * (x1 - x0) / len(canonical(box.text)))
+    d = int(np.ceil(dx))
+    return (x0 - d, y0, x1 + d, y1)  # expand() clips to the image
 
 
 def _select(found: Sequence[TextBox], mode: str) -> list[TextBox]:
@@ -202,7 +217,7 @@ def clean_pixels(
     nframes, rows, cols = dec.frames.shape[:3]
     # all-text blanks every line whatever it says: finding is enough, reading is skipped.
     found, displays = _scan(ds, dec, detector, matcher, read=policy.mode != "all-text")
-    raw: list[Box] = [b.bbox for b in _select(found, policy.mode)]
+    raw: list[Box] = [_widened(b, policy.widen, matcher) for b in _select(found, policy.mode)]
     raw += [(x, y, x + w, y + h) for x, y, w, h in matching_rects(ds, policy.regions)]
     boxes = merge(b for r in raw if (b := expand(r, policy.margin, cols, rows)) is not None)
 
@@ -240,7 +255,7 @@ def _handle_overlays(
         for ob in detector.detect(rgb):
             cls = classify(ob.text, matcher)
             if policy.mode == "all-text" or cls != "other":
-                out.append(ob.bbox)
+                out.append(_widened(ob, policy.widen, matcher))
         return out
 
     overlays.clean_overlays(ds, boxes, select, policy.margin)

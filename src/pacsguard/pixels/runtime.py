@@ -1,0 +1,137 @@
+"""Which inference runtime runs rapidocr's two ONNX models.
+
+rapidocr-onnxruntime runs its detection and recognition models with onnxruntime. When
+OpenVINO is installed (``pip install 'pacsguard[ocr]'`` brings it), pacsguard swaps in
+OpenVINO sessions for the same ``.onnx`` files instead, because it is several times faster
+on one thread on the CPUs this tool runs on:
+
+* detection is compiled for each frame shape it meets (a few shapes per batch; about
+  0.4 s per shape, once per process), since OpenVINO runs a static shape about 1.5x faster
+  than the same model left dynamic;
+* recognition stays dynamic, but every text line is padded to a width that is a multiple
+  of :data:`REC_WIDTH_STEP` (with the value rapidocr itself pads with), so the kernels
+  prepared for a width are reused instead of prepared again for each line.
+
+OpenVINO's default precision is kept: bfloat16 where the CPU has AMX or AVX-512 BF16,
+float32 elsewhere (``PACSGUARD_OCR_PRECISION=f32`` forces float32).
+``PACSGUARD_OCR_RUNTIME`` chooses: ``auto`` (default: OpenVINO when importable),
+``openvino`` (fail closed when missing) or ``onnxruntime``. Only OpenVINO's runtime is
+used (no model conversion tools, so none of its telemetry).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pacsguard.errors import FailClosed, PolicyError
+
+__all__ = ["REC_WIDTH_STEP", "OpenVinoSession", "chosen_runtime"]
+
+F32 = npt.NDArray[np.float32]
+#: Recognition inputs are padded to a multiple of this width.
+REC_WIDTH_STEP = 32
+#: Compiled detection shapes kept per process.
+DET_SHAPES_KEPT = 4
+RUNTIMES = ("auto", "openvino", "onnxruntime")
+
+
+def chosen_runtime() -> str:
+    """``openvino`` or ``onnxruntime``, from ``PACSGUARD_OCR_RUNTIME`` and what is installed.
+
+    Raises
+    ------
+    PolicyError
+        The variable names no known runtime.
+    FailClosed
+        ``pixel-detector`` when ``openvino`` is asked for and not installed.
+    """
+    wanted = os.environ.get("PACSGUARD_OCR_RUNTIME", "auto").strip().lower() or "auto"
+    if wanted not in RUNTIMES:
+        raise PolicyError(f"PACSGUARD_OCR_RUNTIME={wanted!r}: choose one of {', '.join(RUNTIMES)}")
+    has_ov = importlib.util.find_spec("openvino") is not None
+    if wanted == "openvino" and not has_ov:
+        raise FailClosed("pixel-detector", "PACSGUARD_OCR_RUNTIME=openvino but OpenVINO is not installed")
+    if wanted == "onnxruntime" or not has_ov:
+        return "onnxruntime"
+    return "openvino"
+
+
+class OpenVinoSession:
+    """Callable like rapidocr's ``OrtInferSession``: ``session(x)[0]`` is the first output.
+
+    Parameters
+    ----------
+    model_path
+        The ``.onnx`` file.
+    threads
+        Inference threads; 0 leaves OpenVINO's default (every core).
+    static_shapes
+        Compile one model per input shape (detection) instead of one dynamic model.
+    pad_width_to
+        Pad the last axis with zeros to a multiple of this (recognition); 0 for none.
+    """
+
+    def __init__(self, model_path: str, *, threads: int, static_shapes: bool, pad_width_to: int = 0) -> None:
+        import openvino as ov  # type: ignore[import-untyped]
+
+        self._core = ov.Core()
+        self._model = self._core.read_model(model_path)
+        # No CPU pinning: a batch runs one single-thread process per core, and pinned
+        # processes all land on the same core (two workers ran at half speed each).
+        self._config: dict[str, Any] = {
+            "NUM_STREAMS": 1,
+            "PERFORMANCE_HINT": "LATENCY",
+            "ENABLE_CPU_PINNING": False,
+        }
+        if threads > 0:
+            self._config["INFERENCE_NUM_THREADS"] = threads
+        precision = os.environ.get("PACSGUARD_OCR_PRECISION", "").strip().lower()
+        if precision:
+            if precision not in ("f32", "bf16"):
+                raise PolicyError(f"PACSGUARD_OCR_PRECISION={precision!r}: choose f32 or bf16")
+            self._config["INFERENCE_PRECISION_HINT"] = precision
+        self._static = static_shapes
+        self._pad = pad_width_to
+        self._requests: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        self._dynamic: Any = None
+        # An infer request serves one call at a time (onnxruntime sessions allowed more).
+        self._lock = threading.Lock()
+
+    def _request(self, shape: tuple[int, ...]) -> Any:
+        if not self._static:
+            if self._dynamic is None:
+                compiled = self._core.compile_model(self._model, "CPU", self._config)
+                self._dynamic = compiled.create_infer_request()
+            return self._dynamic
+        req = self._requests.get(shape)
+        if req is None:
+            model = self._model.clone()
+            model.reshape(list(shape))
+            req = self._core.compile_model(model, "CPU", self._config).create_infer_request()
+            self._requests[shape] = req
+            if len(self._requests) > DET_SHAPES_KEPT:
+                self._requests.popitem(last=False)
+        else:
+            self._requests.move_to_end(shape)
+        return req
+
+    def __call__(self, x: F32) -> list[F32]:
+        if self._pad:
+            width = x.shape[-1]
+            padded = -(-width // self._pad) * self._pad
+            if padded != width:
+                grown = np.zeros((*x.shape[:-1], padded), dtype=np.float32)
+                grown[..., :width] = x
+                x = grown
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        with self._lock:
+            out = self._request(tuple(int(d) for d in x.shape)).infer({0: x})
+            # Copy: the request reuses its output buffer on the next call.
+            return [np.array(out[0], dtype=np.float32, copy=True)]
