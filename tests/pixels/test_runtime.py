@@ -111,3 +111,24 @@ def test_openvino_settings_reach_the_compiled_model(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PACSGUARD_OCR_PRECISION", "int4")
     with pytest.raises(PolicyError, match="PACSGUARD_OCR_PRECISION"):
         OpenVinoSession(path, threads=1, static_shapes=True)
+
+
+@needs_openvino
+def test_detection_compiles_few_shapes_and_runs_the_rest_dynamic(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rapidocr_onnxruntime import __file__ as init
+
+    from pacsguard.pixels import runtime
+
+    monkeypatch.setattr(runtime, "DET_SHAPES_KEPT", 2)
+    monkeypatch.setattr(runtime, "STATIC_COMPILES", 3)
+    path = os.path.join(os.path.dirname(init), "models", "ch_PP-OCRv4_det_infer.onnx")
+    session = OpenVinoSession(path, threads=1, static_shapes=True)
+    shapes = [(1, 3, 32, 32 * k) for k in range(1, 6)]
+    for shape in shapes:  # the first two compile at once, the next ones run dynamic
+        assert session(np.zeros(shape, dtype=np.float32))[0].shape == (1, 1, *shape[2:])
+    assert list(session._requests) == shapes[:2] and session._compiles == 2
+    assert session._dynamic is not None
+    session(np.zeros(shapes[2], dtype=np.float32))  # met again: compiled, the oldest evicted
+    assert list(session._requests) == [shapes[1], shapes[2]] and session._compiles == 3
+    session(np.zeros(shapes[3], dtype=np.float32))  # budget spent: dynamic from now on
+    assert shapes[3] not in session._requests and session._compiles == 3

@@ -5,9 +5,10 @@ OpenVINO is installed (``pip install 'pacsguard[ocr]'`` brings it), pacsguard sw
 OpenVINO sessions for the same ``.onnx`` files instead, because it is several times faster
 on one thread on the CPUs this tool runs on:
 
-* detection is compiled for each frame shape it meets (a few shapes per batch; about
-  0.4 s per shape, once per process), since OpenVINO runs a static shape about 1.5x faster
-  than the same model left dynamic;
+* detection is compiled for the frame shapes it meets (about 0.4 s per shape, once per
+  process; the first four at once, later ones when met a second time, eight at most, the
+  rest on the dynamic model), since OpenVINO runs a static shape about 1.5x faster than the
+  same model left dynamic;
 * recognition stays dynamic, but every text line is padded to a width that is a multiple
   of :data:`REC_WIDTH_STEP` (with the value rapidocr itself pads with), so the kernels
   prepared for a width are reused instead of prepared again for each line.
@@ -39,6 +40,8 @@ F32 = npt.NDArray[np.float32]
 REC_WIDTH_STEP = 32
 #: Compiled detection shapes kept per process.
 DET_SHAPES_KEPT = 4
+#: Static compiles per process at most; shapes beyond run on the dynamic model.
+STATIC_COMPILES = 8
 RUNTIMES = ("auto", "openvino", "onnxruntime")
 
 
@@ -101,25 +104,41 @@ class OpenVinoSession:
         self._pad = pad_width_to
         self._requests: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self._dynamic: Any = None
+        self._seen: dict[tuple[int, ...], int] = {}
+        self._compiles = 0
         # An infer request serves one call at a time (onnxruntime sessions allowed more).
         self._lock = threading.Lock()
 
+    def _dynamic_request(self) -> Any:
+        if self._dynamic is None:
+            compiled = self._core.compile_model(self._model, "CPU", self._config)
+            self._dynamic = compiled.create_infer_request()
+        return self._dynamic
+
     def _request(self, shape: tuple[int, ...]) -> Any:
         if not self._static:
-            if self._dynamic is None:
-                compiled = self._core.compile_model(self._model, "CPU", self._config)
-                self._dynamic = compiled.create_infer_request()
-            return self._dynamic
+            return self._dynamic_request()
         req = self._requests.get(shape)
-        if req is None:
-            model = self._model.clone()
-            model.reshape(list(shape))
-            req = self._core.compile_model(model, "CPU", self._config).create_infer_request()
-            self._requests[shape] = req
-            if len(self._requests) > DET_SHAPES_KEPT:
-                self._requests.popitem(last=False)
-        else:
+        if req is not None:
             self._requests.move_to_end(shape)
+            return req
+        # A compile costs about ten detections: the first shapes of a process are compiled
+        # at once (a batch is mostly one or two shapes), later ones only when met again,
+        # and never more than STATIC_COMPILES in all, so that an archive of many sizes
+        # costs dynamic runs, not a compile per file.
+        seen = self._seen.get(shape, 0)
+        self._seen[shape] = seen + 1
+        if len(self._seen) > 4096:
+            self._seen.clear()
+        if self._compiles >= STATIC_COMPILES or (self._compiles >= DET_SHAPES_KEPT and not seen):
+            return self._dynamic_request()
+        model = self._model.clone()
+        model.reshape(list(shape))
+        req = self._core.compile_model(model, "CPU", self._config).create_infer_request()
+        self._compiles += 1
+        self._requests[shape] = req
+        if len(self._requests) > DET_SHAPES_KEPT:
+            self._requests.popitem(last=False)
         return req
 
     def __call__(self, x: F32) -> list[F32]:
