@@ -21,6 +21,9 @@ CPU time, every thread counted; presidio's includes its tesseract subprocesses) 
 figure least disturbed by other jobs on the machine, and the load average before and
 after is printed with them.
 
+``--series N`` also cleans an N-frame ultrasound-like cine in phi-text mode, once with the
+recogniser's memory of line crops and once without (see ``pacsguard.pixels.tuning``).
+
 ``--threads`` sets ``PACSGUARD_OCR_THREADS`` for the single-process run (default 1: the
 per-image cost without onnxruntime's thread spinning); the ``--jobs`` workers always run
 one thread each.
@@ -252,6 +255,34 @@ def throughput(items: list[pixsynth.Sample], detector: Detector, jobs: int) -> f
         return len(items) / (time.perf_counter() - t0)
 
 
+def run_series(n: int) -> dict[str, float]:
+    """phi-text cleaning of an ultrasound-like cine, one file per frame (the same burned-in
+    lines over changing speckle): images/s with the recogniser's memory of line crops and
+    without it (``CachedRecognizer.size = 0``), in one process of one thread."""
+    from pacsguard.pixels import detect
+
+    idents = ["DOE^JOHN", "PID001234", "20210314"]
+    files = []
+    for i in range(n):
+        ds = pixsynth.base_dataset(480, 640, "RGB", 8, False, 1)
+        ds.PixelData = pixsynth.us_series_frame(i).tobytes()
+        files.append(pixsynth.roundtrip(ds))
+    out: dict[str, float] = {"images": n}
+    for label, size in (("without_memory", 0), ("with_memory", 2048)):
+        det = detect.RapidOcrDetector()
+        rec = det._get().text_rec
+        rec.size = size
+        detect._instances["rapidocr"] = det  # the instance clean_pixels will use
+        clean_pixels(pixsynth.roundtrip(files[0]), idents, PixelPolicy(mode="phi-text"))  # warm
+        rec.hits = rec.misses = 0
+        t0 = time.perf_counter()
+        for f in files[1:]:
+            clean_pixels(pixsynth.roundtrip(f), idents, PixelPolicy(mode="phi-text"))
+        out[f"images_per_s_{label}"] = (n - 1) / (time.perf_counter() - t0)
+        out[f"hit_rate_{label}"] = rec.hits / max(1, rec.hits + rec.misses)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=42)
@@ -261,6 +292,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes for throughput")
     ap.add_argument("--threads", type=int, default=1, help="OCR threads, single-process run (0: all)")
     ap.add_argument("--presidio", help="python of a venv with presidio-image-redactor")
+    ap.add_argument("--series", type=int, default=0, help="also an N-frame cine, with and without memory")
     args = ap.parse_args()
     os.environ["PACSGUARD_OCR_THREADS"] = str(args.threads)  # read when the models load
     load_before = os.getloadavg()[0]
@@ -272,6 +304,8 @@ def main() -> None:
         )
     if args.presidio:
         res["presidio"] = run_presidio(items, args.presidio, args.jobs)
+    if args.series:
+        res["series"] = run_series(args.series)
     print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     for name, r in res.items():
         print(

@@ -305,3 +305,28 @@ def covered(bbox: tuple[int, int, int, int], boxes: list[tuple[int, int, int, in
         if ix1 > ix0 and iy1 > iy0:
             area[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = True
     return float(area.mean()) if area.size else 1.0
+
+
+def us_series_frame(index: int, rows: int = 480, cols: int = 640) -> npt.NDArray[np.uint8]:
+    """Frame ``index`` of an ultrasound-like cine: a speckle fan that changes from frame
+    to frame, and the same burned-in lines on black (patient, ID, hospital, date, settings)
+    at the same pixels in every frame, as scanners print them."""
+    rng = np.random.default_rng(index)
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    r = np.hypot(yy + 40, xx - cols / 2)
+    fan = (r > 80) & (r < rows - 10) & (np.abs(np.arctan2(xx - cols / 2, yy + 40)) < 0.6)
+    speckle = rng.gamma(1.5, 40, (rows, cols)) * (0.6 + 0.4 * np.sin(r / 15 + index * 0.3))
+    img = np.zeros((rows, cols), dtype=np.uint8)
+    img[fan] = np.clip(speckle[fan], 0, 255).astype(np.uint8)
+    pil = Image.fromarray(img).convert("RGB")
+    draw = ImageDraw.Draw(pil)
+    f = font(13)
+    for x, y, text in (
+        (8, 5, "DOE^JOHN  ID: PID001234"),
+        (8, 22, "ST MARY HOSPITAL  14/03/2021"),
+        (cols - 100, 5, "MI 1.2 TIS 0.4"),
+        (8, rows - 35, "Gain 55  Depth 14cm"),
+        (8, rows - 18, f"FR 32Hz  Img {1 + index // 30}"),
+    ):
+        draw.text((x, y), text, fill=(230, 230, 230), font=f)
+    return np.asarray(pil)

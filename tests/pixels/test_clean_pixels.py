@@ -364,8 +364,8 @@ def test_ocr_thread_setting_reaches_onnxruntime(rapidocr: str, monkeypatch: pyte
     monkeypatch.setenv("PACSGUARD_OCR_THREADS", "1")
     monkeypatch.setenv("PACSGUARD_OCR_RUNTIME", "onnxruntime")
     ocr = RapidOcrDetector()._get()
-    for session in (ocr.text_det.infer, ocr.text_rec.session):
+    for session in (ocr.text_det.infer, ocr.text_rec.recognizer.session):
         assert session.session.get_session_options().intra_op_num_threads == 1
     assert ocr.text_det.postprocess_op.box_thresh == 0.3
-    assert ocr.text_rec.rec_image_shape == [3, 48, RapidOcrDetector.rec_min_width]
+    assert ocr.text_rec.recognizer.rec_image_shape == [3, 48, RapidOcrDetector.rec_min_width]
     assert ocr.text_det.limit_side_len == RapidOcrDetector.det_min_side

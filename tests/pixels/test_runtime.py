@@ -10,9 +10,10 @@ import pytest
 
 from pacsguard.errors import FailClosed, PolicyError
 from pacsguard.pixels import codecs
-from pacsguard.pixels.detect import RapidOcrDetector, _DetPreprocess
+from pacsguard.pixels.detect import RapidOcrDetector
 from pacsguard.pixels.render import to_display
 from pacsguard.pixels.runtime import REC_WIDTH_STEP, OpenVinoSession, chosen_runtime
+from pacsguard.pixels.tuning import CachedRecognizer, DetPreprocess
 
 from . import pixsynth
 
@@ -56,7 +57,7 @@ def test_fast_preprocessing_equals_rapidocrs(rapidocr: str, monkeypatch: pytest.
     engine = RapidOcrDetector()._get()
     rgb = np.random.default_rng(0).integers(0, 256, (300, 500, 3), dtype=np.uint8)
     ours = engine.text_det.get_preprocess(500)
-    assert isinstance(ours, _DetPreprocess)
+    assert isinstance(ours, DetPreprocess)
     theirs = DetPreProcess(RapidOcrDetector.det_min_side, "min")(rgb)
     got = ours(rgb)
     assert got.shape == theirs.shape == (1, 3, 512, 864)
@@ -75,7 +76,7 @@ def test_openvino_sessions_replace_onnxruntime_and_agree(
     ov_det = RapidOcrDetector()
     engine = ov_det._get()
     assert isinstance(engine.text_det.infer, OpenVinoSession)
-    assert isinstance(engine.text_rec.session, OpenVinoSession)
+    assert isinstance(engine.text_rec.recognizer.session, OpenVinoSession)
     monkeypatch.setenv("PACSGUARD_OCR_RUNTIME", "onnxruntime")
     ort_det = RapidOcrDetector()
 
@@ -86,7 +87,7 @@ def test_openvino_sessions_replace_onnxruntime_and_agree(
     np.testing.assert_allclose(engine.text_det.infer(blob)[0], ort_engine.text_det.infer(blob)[0], atol=1e-3)
     # Recognition input of an odd width: padded to the next multiple of REC_WIDTH_STEP.
     line = np.random.default_rng(1).standard_normal((1, 3, 48, 150)).astype(np.float32)
-    assert engine.text_rec.session(line)[0].shape[1] == ort_engine.text_rec.session(
+    assert engine.text_rec.recognizer.session(line)[0].shape[1] == ort_engine.text_rec.recognizer.session(
         np.pad(line, ((0, 0), (0, 0), (0, 0), (0, -150 % REC_WIDTH_STEP)))
     )[0].shape[1]
     # End to end: the same lines, the same words.
@@ -132,3 +133,25 @@ def test_detection_compiles_few_shapes_and_runs_the_rest_dynamic(monkeypatch: py
     assert list(session._requests) == [shapes[1], shapes[2]] and session._compiles == 3
     session(np.zeros(shapes[3], dtype=np.float32))  # budget spent: dynamic from now on
     assert shapes[3] not in session._requests and session._compiles == 3
+
+
+@pytest.mark.slow
+def test_recognition_remembers_identical_line_crops(rapidocr: str) -> None:
+    detector = RapidOcrDetector()
+    rec = detector._get().text_rec
+    assert isinstance(rec, CachedRecognizer)
+    first = pixsynth.us_series_frame(0)
+    lines = detector.detect(first)
+    assert len(lines) >= 5 and rec.hits == 0 and rec.misses == len(lines)
+    assert sorted((b.bbox, b.text) for b in detector.detect(first)) == sorted((b.bbox, b.text) for b in lines)
+    assert rec.hits == len(lines) and rec.misses == len(lines)  # the same image: nothing read again
+    # Later frames of the cine: the same lines over other speckle, read from memory; a
+    # crop whose box moved by a pixel is read afresh, and reads the same as without memory.
+    fresh = RapidOcrDetector()
+    fresh._get().text_rec.size = 0  # no memory
+    for i in (1, 2, 3):
+        frame = pixsynth.us_series_frame(i)
+        assert sorted((b.bbox, b.text) for b in detector.detect(frame)) == sorted(
+            (b.bbox, b.text) for b in fresh.detect(frame)
+        )
+    assert rec.hits >= 4 * len(lines) - 2

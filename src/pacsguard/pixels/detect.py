@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pacsguard.errors import FailClosed, PolicyError
-from pacsguard.pixels.runtime import REC_WIDTH_STEP, OpenVinoSession, chosen_runtime
+from pacsguard.pixels.tuning import tune_engine
 
 __all__ = [
     "DETECTORS",
@@ -135,9 +135,7 @@ class RapidOcrDetector:
                     kwargs["intra_op_num_threads"] = threads
                     kwargs["inter_op_num_threads"] = 1
                 engine = RapidOCR(**kwargs)
-                _fast_det_preprocess(engine)
-                if chosen_runtime() == "openvino":
-                    _use_openvino(engine, threads)
+                tune_engine(engine, threads)
                 self._engine = engine
             return self._engine
 
@@ -165,62 +163,6 @@ class RapidOcrDetector:
                 )
             )
         return boxes
-
-
-class _DetPreprocess:
-    """rapidocr's detection preprocessing (resize to multiples of 32, normalise, to NCHW)
-    in one float32 OpenCV call: rapidocr normalises in float64 and transposes into a
-    non-contiguous array, about 12 ms for a 512x512 frame against 3 ms here."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        std = np.asarray(inner.std, dtype=np.float64)
-        mean = np.asarray(inner.mean, dtype=np.float64)
-        # (x * scale - mean) / std == (x - mean / scale) * (scale / std), one factor when
-        # the channels share std (rapidocr's 0.5 for all three).
-        self._same_std = bool(np.all(std == std[0]))
-        self._mean = tuple(float(v) for v in mean / inner.scale)
-        self._factor = float(inner.scale / std[0])
-
-    def __call__(self, img: U8) -> npt.NDArray[np.float32] | None:
-        if not self._same_std:
-            return self._inner(img)  # type: ignore[no-any-return]
-        resized = self._inner.resize(img)
-        if resized is None:
-            return None
-        import cv2
-
-        blob = cv2.dnn.blobFromImage(resized, scalefactor=self._factor, mean=self._mean)
-        return np.asarray(blob, dtype=np.float32)
-
-
-def _fast_det_preprocess(engine: Any) -> None:
-    det = engine.text_det
-    make = det.get_preprocess
-    det.get_preprocess = lambda max_wh: _DetPreprocess(make(max_wh))
-
-
-def _use_openvino(engine: Any, threads: int) -> None:
-    """Swap rapidocr's onnxruntime sessions for OpenVINO ones on the same model files
-    (see :mod:`pacsguard.pixels.runtime`). The recognition model's character list was
-    already read from its metadata when rapidocr loaded it."""
-    from rapidocr_onnxruntime import __file__ as rapidocr_init
-
-    models = os.path.join(os.path.dirname(rapidocr_init), "models")
-    try:
-        det = OpenVinoSession(
-            os.path.join(models, "ch_PP-OCRv4_det_infer.onnx"), threads=threads, static_shapes=True
-        )
-        rec = OpenVinoSession(
-            os.path.join(models, "ch_PP-OCRv4_rec_infer.onnx"),
-            threads=threads,
-            static_shapes=False,
-            pad_width_to=REC_WIDTH_STEP,
-        )
-    except (OSError, RuntimeError) as exc:
-        raise FailClosed("pixel-detector", "OpenVINO could not load the rapidocr models") from exc
-    engine.text_det.infer = det
-    engine.text_rec.session = rec
 
 
 class TesseractDetector:
