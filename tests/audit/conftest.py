@@ -288,6 +288,39 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return d / "key.pem", d / "cert.pem"
 
 
+@pytest.fixture(scope="session")
+def expired_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate valid during 2020 only (``openssl ca`` can backdate)."""
+    need("openssl")
+    d = tmp_path_factory.mktemp("pki-expired")
+    (d / "index.txt").write_text("")
+    (d / "serial").write_text("01\n")
+    (d / "ca.cnf").write_text("[ca]\ndefault_ca = ca0\n[ca0]\ndir = .\ndatabase = index.txt\n"
+                              "new_certs_dir = .\nserial = serial\ndefault_md = sha256\n"
+                              "policy = any\n[any]\ncommonName = supplied\n")
+    run = {"check": True, "capture_output": True, "timeout": 60, "cwd": d}
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem",
+                    "-out", "req.csr", "-subj", "/CN=localhost"], **run)
+    subprocess.run(["openssl", "ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "key.pem",
+                    "-in", "req.csr", "-out", "cert.pem", "-startdate", "20200101000000Z",
+                    "-enddate", "20210101000000Z"], **run)
+    return d / "key.pem", d / "cert.pem"
+
+
+@pytest.fixture(scope="session")
+def storescp_null_cipher(procs: Procs, tmp_path_factory: pytest.TempPathFactory,
+                         expired_cert: tuple[Path, Path]) -> Peer:
+    """DCMTK's retired "authenticated unencrypted" profile (NULL cipher), expired certificate."""
+    return _storescp_tls(procs, tmp_path_factory.mktemp("null"), expired_cert, ["+pn", "-ic"])
+
+
+@pytest.fixture(scope="session")
+def storescp_aes_profile(procs: Procs, tmp_path_factory: pytest.TempPathFactory,
+                         tls_cert: tuple[Path, Path]) -> Peer:
+    """DCMTK's retired AES profile: AES128-SHA, TLS 1.0 and up; a valid certificate."""
+    return _storescp_tls(procs, tmp_path_factory.mktemp("aes"), tls_cert, ["+pa", "-ic"])
+
+
 def _storescp_tls(procs: Procs, tmp: Path, cert: tuple[Path, Path], extra: list[str]) -> Peer:
     need("storescp")
     (tmp / "in").mkdir()

@@ -158,11 +158,35 @@ def test_storescp_tls(storescp_tls: Peer, audit: Audit) -> None:
     assert got["tls.cert.untrusted"] == "low"
     assert "self-signed" in run.evidence("tls.cert.untrusted")
     assert "tls.protocol.weak" not in got and "tls.dicom.plaintext" not in got
+    assert "tls.cipher.weak" not in got and "tls.cert.expired" not in got
     # DICOM checks run inside TLS too.
     assert got["dicom.ae.called-not-enforced"] == "medium"
     assert got["dicom.store.negotiated"] == "medium"
     assert got["dicom.echo.open"] == "low"
     assert "dicom.find.anonymous" not in got  # storescp has no query service
+
+
+def test_null_cipher_and_expired_certificate(storescp_null_cipher: Peer, audit: Audit) -> None:
+    run = audit(storescp_null_cipher.dicom)
+    got = run.checks(storescp_null_cipher.dicom)
+    assert "NULL-SHA (0 bits)" in run.evidence("tls.dicom.detected")
+    assert got["tls.cipher.weak"] == "high"
+    assert "NULL-SHA (no encryption)" in run.evidence("tls.cipher.weak")
+    assert got["tls.cert.expired"] == "high"
+    assert "certificate has expired" in run.evidence("tls.cert.expired")
+    assert got["tls.protocol.weak"] == "medium"
+    assert got["dicom.echo.open"] == "low"  # DICOM checks still ran inside the NULL "TLS"
+    assert run.rc == 1  # high findings fail the default --fail-on
+
+
+def test_legacy_aes_profile_is_weak_on_versions_only(storescp_aes_profile: Peer, audit: Audit) -> None:
+    run = audit(storescp_aes_profile.dicom)
+    got = run.checks(storescp_aes_profile.dicom)
+    assert "AES128-SHA (128 bits)" in run.evidence("tls.dicom.detected")
+    assert "TLSv1, TLSv1.1" in run.evidence("tls.protocol.weak")
+    # Python's default client refuses AES128-SHA; trust is still judged (second handshake).
+    assert "self-signed" in run.evidence("tls.cert.untrusted")
+    assert "tls.cipher.weak" not in got and "tls.cert.expired" not in got
 
 
 def test_storescp_tls_plaintext_fails_cleanly(storescp_tls: Peer) -> None:

@@ -92,8 +92,9 @@ _CHECKS = (
     Check("tls.dicom.detected", "DICOM over TLS detected", _S.INFO, "None."),
     Check("tls.protocol.weak", "Obsolete TLS protocol version accepted", _S.MEDIUM,
           "Allow TLS 1.2 and 1.3 only (RFC 8996, BCP 195)."),
-    Check("tls.cipher.weak", "Weak TLS cipher negotiated", _S.MEDIUM,
-          "Allow only ciphers of at least 128-bit strength with forward secrecy."),
+    Check("tls.cipher.weak", "Weak TLS cipher accepted", _S.MEDIUM,
+          "Allow only ciphers of at least 128-bit strength with forward secrecy; never NULL "
+          "encryption or anonymous key exchange (high when those are accepted)."),
     Check("tls.cert.untrusted", "TLS certificate not trusted by the system store", _S.LOW,
           "Use a certificate from the site's CA; pin it on the peers."),
     Check("tls.cert.expired", "TLS certificate expired or not yet valid", _S.HIGH,

@@ -96,19 +96,42 @@ def client_cert_required(message: str) -> bool:
 _WARNINGS_LOCK = threading.Lock()
 
 
-def _legacy_context(version: ssl.TLSVersion,
-                    maximum: ssl.TLSVersion | None = None) -> ssl.SSLContext | None:
-    """A context offering obsolete versions (Python warns that they are deprecated: we know)."""
-    ctx = probe_context()
+def _legacy_context(version: ssl.TLSVersion, maximum: ssl.TLSVersion | None = None,
+                    ciphers: str = "ALL:COMPLEMENTOFALL",  # every suite, NULL ones included
+                    ctx: ssl.SSLContext | None = None) -> ssl.SSLContext | None:
+    """A context offering obsolete versions and ``ciphers`` (Python warns that they are
+    deprecated: we know). ``ctx`` is adjusted instead of a new non-verifying one."""
+    ctx = ctx or probe_context()
     with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            ctx.set_ciphers("ALL:@SECLEVEL=0")
+            ctx.set_ciphers(f"{ciphers}:@SECLEVEL=0")
             ctx.minimum_version = version
             ctx.maximum_version = maximum or version
         except (ValueError, ssl.SSLError):
             return None  # this OpenSSL cannot even offer it
     return ctx
+
+
+#: Suites nobody should accept: what OpenSSL 3 can still offer of them (RC4, DES and
+#: export suites are gone from its default provider). Offered alone, up to TLS 1.2 (TLS 1.3
+#: has no weak suites), so a server that accepts one is caught even if it prefers others.
+_WEAK_SUITES = (("no encryption", "eNULL"), ("no server authentication", "aNULL:!eNULL"))
+
+
+def _weak_ciphers(host: str, port: int, timeout: float, gate: Gate) -> list[str]:
+    accepted = []
+    for label, spec in _WEAK_SUITES:
+        ctx = _legacy_context(ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_2, spec)
+        if ctx is None:
+            continue
+        gate()
+        try:
+            info = handshake(host, port, timeout, ctx)
+        except (OSError, ValueError):
+            continue
+        accepted.append(f"{info.cipher} ({label})")
+    return accepted
 
 
 def _weak_versions(host: str, port: int, timeout: float, gate: Gate) -> list[str]:
@@ -127,35 +150,57 @@ def _weak_versions(host: str, port: int, timeout: float, gate: Gate) -> list[str
     return accepted
 
 
-def _verify(host: str, port: int, timeout: float, cadata: bytes | None) -> str:
-    """'' if a verifying handshake succeeds, else OpenSSL's verify message."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    if cadata is not None:
+def _verifying_context(cadata: bytes | None, legacy: bool) -> ssl.SSLContext | None:
+    if cadata is None:
+        ctx = ssl.create_default_context()
+    else:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
         ctx.load_verify_locations(cadata=cadata)
-    try:
-        handshake(host, port, timeout, ctx)
-    except ssl.SSLCertVerificationError as exc:
-        return str(exc.verify_message or exc.reason or "verification failed")
-    except (OSError, ValueError):
-        return ""  # failed for another reason (client certificate...): not a verdict on trust
-    return ""
+    ctx.check_hostname = False
+    if legacy:
+        return _legacy_context(ssl.TLSVersion.TLSv1, ssl.TLSVersion.MAXIMUM_SUPPORTED, ctx=ctx)
+    return ctx
+
+
+def _verify(host: str, port: int, timeout: float, cadata: bytes | None) -> str:
+    """'' if a verifying handshake succeeds, else OpenSSL's verify message.
+
+    A server that only speaks suites or versions a modern client refuses fails before its
+    certificate is judged; the handshake is then tried again offering everything, so that
+    an expired certificate behind obsolete settings is still seen.
+    """
+    for legacy in (False, True):
+        ctx = _verifying_context(cadata, legacy)
+        if ctx is None:
+            return ""
+        try:
+            handshake(host, port, timeout, ctx)
+        except ssl.SSLCertVerificationError as exc:
+            return str(exc.verify_message or exc.reason or "verification failed")
+        except ssl.SSLError:
+            continue  # refused before the certificate was judged (suites, versions...)
+        except (OSError, ValueError):
+            return ""  # failed for another reason: not a verdict on trust
+        return ""
+    return ""  # both refused (a client certificate wanted...): not a verdict on trust
 
 
 def _not_after(host: str, port: int, timeout: float, der: bytes) -> str:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    try:
-        ctx.load_verify_locations(cadata=der)
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
-                ctx.wrap_socket(raw) as tls:
-            cert = tls.getpeercert()
-    except (OSError, ValueError):
-        return ""
-    value = cert.get("notAfter") if cert else None
-    return value if isinstance(value, str) else ""
+    for legacy in (False, True):
+        try:
+            ctx = _verifying_context(der, legacy)
+            if ctx is None:
+                return ""
+            with socket.create_connection((host, port), timeout=timeout) as raw, \
+                    ctx.wrap_socket(raw) as tls:
+                cert = tls.getpeercert()
+        except ssl.SSLError:
+            continue
+        except (OSError, ValueError):
+            return ""
+        value = cert.get("notAfter") if cert else None
+        return value if isinstance(value, str) else ""
+    return ""
 
 
 def tls_checks(host: str, port: int, info: TlsInfo, timeout: float, gate: Gate,
@@ -173,6 +218,12 @@ def tls_checks(host: str, port: int, info: TlsInfo, timeout: float, gate: Gate,
     if info.bits and info.bits < 128:
         res.findings.append(finding(target, "tls.cipher.weak",
                                     f"negotiated {info.cipher} with {info.bits}-bit keys"))
+    broken = _weak_ciphers(host, port, timeout, gate)
+    if broken:
+        # Data in clear or to anyone in the middle: as bad as no TLS.
+        res.findings.append(finding(target, "tls.cipher.weak",
+                                    f"handshake succeeded offering only {', '.join(broken)}",
+                                    Severity.HIGH))
     if info.cert_der is None:
         return
     gate()
