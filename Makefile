@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PEERS  := .peers/.installed
 
-.PHONY: all venv peers demo test test-fast lint typecheck bench tables clean
+.PHONY: all venv peers compile demo test test-fast lint typecheck bench tables clean
 
 all: test
 
@@ -19,6 +19,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Byte-code for the editable sources: halves the CLI's start-up (0.97 -> 0.53 s here) where
+# PYTHONDONTWRITEBYTECODE keeps Python from caching it, in every worker process too.
+compile: $(STAMP)
+	$(PY) -m compileall -q src > /dev/null
+
 # Debian peers the tests run against for real: dciodvfy, DCMTK, Orthanc, nmap, chromium.
 $(PEERS): scripts/peers.sh
 	bash scripts/peers.sh
@@ -26,7 +31,7 @@ $(PEERS): scripts/peers.sh
 
 peers: $(PEERS)
 
-demo: $(STAMP) $(PEERS)
+demo: $(STAMP) $(PEERS) compile
 	bash scripts/demo.sh
 
 lint: $(STAMP)
@@ -35,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-test: $(STAMP) $(PEERS) lint typecheck
+test: $(STAMP) $(PEERS) compile lint typecheck
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -44,8 +49,14 @@ test-fast: $(STAMP)
 tables: $(STAMP)
 	$(PY) scripts/gen_tables.py
 
-bench: $(STAMP) $(PEERS)
-	$(PY) bench/run.py
+# Every benchmark with its defaults (see bench/README.md); PRESIDIO=/path/to/python adds
+# presidio-image-redactor to the pixel bench. Without network where the kernel allows it.
+NONET := $(shell unshare -n true 2>/dev/null && echo unshare -n)
+bench: $(STAMP) $(PEERS) compile
+	$(PY) bench/deid_bench.py
+	$(PY) bench/verify_bench.py
+	$(PY) bench/audit_bench.py
+	$(NONET) $(PY) bench/pixels_bench.py --series 30 $(if $(PRESIDIO),--presidio $(PRESIDIO))
 
 clean:
 	rm -rf $(VENV) .peers demo-in demo-out demo-out.pacsguard .pytest_cache .mypy_cache .ruff_cache
