@@ -155,3 +155,19 @@ def test_recognition_remembers_identical_line_crops(rapidocr: str) -> None:
             (b.bbox, b.text) for b in fresh.detect(frame)
         )
     assert rec.hits >= 4 * len(lines) - 2
+
+
+@needs_openvino
+def test_openvino_errors_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rapidocr_onnxruntime import __file__ as init
+
+    path = os.path.join(os.path.dirname(init), "models", "ch_PP-OCRv4_det_infer.onnx")
+    session = OpenVinoSession(path, threads=1, static_shapes=True)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Exception from src/plugins/intel_cpu: unsupported")
+
+    monkeypatch.setattr(session._core, "compile_model", broken)
+    with pytest.raises(FailClosed) as err:
+        session(np.zeros((1, 3, 32, 32), dtype=np.float32))
+    assert err.value.code == "pixel-detector"

@@ -151,6 +151,9 @@ class OpenVinoSession:
                 x = grown
         x = np.ascontiguousarray(x, dtype=np.float32)
         with self._lock:
-            out = self._request(tuple(int(d) for d in x.shape)).infer({0: x})
+            try:
+                out = self._request(tuple(int(d) for d in x.shape)).infer({0: x})
+            except RuntimeError as exc:  # how OpenVINO reports compile and inference errors
+                raise FailClosed("pixel-detector", f"OpenVINO failed on a {x.shape} input") from exc
             # Copy: the request reuses its output buffer on the next call.
             return [np.array(out[0], dtype=np.float32, copy=True)]
