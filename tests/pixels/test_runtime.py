@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,3 +172,27 @@ def test_openvino_errors_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(FailClosed) as err:
         session(np.zeros((1, 3, 32, 32), dtype=np.float32))
     assert err.value.code == "pixel-detector"
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "command"),
+    [("PACSGUARD_OCR_RUNTIME", "bogus", "deid"), ("PACSGUARD_OCR_PRECISION", "int8", "verify")],
+)
+def test_bad_ocr_settings_stop_the_cli_before_any_work(
+    var: str, value: str, command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pacsguard.cli import main
+
+    monkeypatch.setenv(var, value)
+    src = tmp_path / "in"
+    src.mkdir()
+    key = tmp_path / "k"
+    assert main(["keygen", str(key)]) == 0
+    args = [command, str(src), str(tmp_path / "out")]
+    if command == "deid":
+        args += ["--key-file", str(key)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{var}={value!r}" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.pacsguard").exists()

@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(args.verbose, args.quiet)
     try:
+        if args.command in ("deid", "verify", "scan"):  # the commands that may read pixels
+            from pacsguard.pixels.runtime import check_environment
+
+            check_environment()
         return int(args.func(args))
     except PacsguardError as exc:
         print(f"pacsguard {args.command}: error: {exc}", file=sys.stderr)

@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from pacsguard.errors import FailClosed, PolicyError
 
-__all__ = ["REC_WIDTH_STEP", "OpenVinoSession", "chosen_runtime"]
+__all__ = ["REC_WIDTH_STEP", "OpenVinoSession", "check_environment", "chosen_runtime"]
 
 F32 = npt.NDArray[np.float32]
 #: Recognition inputs are padded to a multiple of this width.
@@ -66,6 +66,29 @@ def chosen_runtime() -> str:
     return "openvino"
 
 
+def check_environment() -> None:
+    """Validate the OCR environment variables up front (the CLI calls this before any
+    work), so a misspelt value is one clear error instead of every image quarantined.
+
+    Raises
+    ------
+    PolicyError
+        An unknown runtime or precision, or ``openvino`` asked for and not installed.
+    """
+    try:
+        chosen_runtime()
+    except FailClosed as exc:
+        raise PolicyError(exc.detail) from exc
+    _precision()
+
+
+def _precision() -> str:
+    precision = os.environ.get("PACSGUARD_OCR_PRECISION", "").strip().lower()
+    if precision not in ("", "f32", "bf16"):
+        raise PolicyError(f"PACSGUARD_OCR_PRECISION={precision!r}: choose f32 or bf16")
+    return precision
+
+
 class OpenVinoSession:
     """Callable like rapidocr's ``OrtInferSession``: ``session(x)[0]`` is the first output.
 
@@ -95,10 +118,8 @@ class OpenVinoSession:
         }
         if threads > 0:
             self._config["INFERENCE_NUM_THREADS"] = threads
-        precision = os.environ.get("PACSGUARD_OCR_PRECISION", "").strip().lower()
+        precision = _precision()
         if precision:
-            if precision not in ("f32", "bf16"):
-                raise PolicyError(f"PACSGUARD_OCR_PRECISION={precision!r}: choose f32 or bf16")
             self._config["INFERENCE_PRECISION_HINT"] = precision
         self._static = static_shapes
         self._pad = pad_width_to
