@@ -10,8 +10,11 @@ Re-encoding (see :data:`REENCODE`):
 
 * lossless syntaxes with an encoder here (RLE Lossless natively, JPEG-LS Lossless via
   pyjpegls, JPEG 2000 Lossless via pylibjpeg-openjpeg) are re-encoded in the same syntax;
+  JPEG Lossless (process 14, any predictor) as JPEG Lossless first-order prediction with
+  pacsguard's own encoder (:mod:`pacsguard.pixels.jpegll`, one sample per pixel), kept only
+  when pydicom's decoder gives every value back;
 * native little endian and Deflated syntaxes keep their syntax;
-* everything else (JPEG baseline/extended, JPEG Lossless process 14, JPEG-LS near-lossless,
+* everything else (JPEG baseline/extended, colour JPEG Lossless, JPEG-LS near-lossless,
   lossy JPEG 2000, HTJ2K) is written as Explicit VR Little Endian; Explicit VR Big Endian
   (retired) fails closed, since its other OB/OW values would need swapping as well. Lossy inputs
   are converted from YBR to RGB at that point, since their values are not exact anyway.
@@ -21,6 +24,7 @@ A transfer syntax is only ever claimed for bytes actually produced in that synta
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +39,7 @@ from pydicom.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
+    JPEGLosslessSV1,
     JPEGLSLossless,
     RLELossless,
 )
@@ -43,6 +48,7 @@ from pacsguard.errors import FailClosed
 
 __all__ = ["REENCODE", "Decoded", "decode", "encode", "output_syntax"]
 
+_log = logging.getLogger(__name__)
 TAG_PIXEL_DATA = Tag(0x7FE0, 0x0010)
 TAG_FLOAT_PIXEL_DATA = Tag(0x7FE0, 0x0008)
 TAG_DOUBLE_PIXEL_DATA = Tag(0x7FE0, 0x0009)
@@ -80,12 +86,15 @@ REENCODE: dict[UID, UID] = {
     RLELossless: RLELossless,
     JPEGLSLossless: JPEGLSLossless,
     JPEG2000Lossless: JPEG2000Lossless,
+    UID("1.2.840.10008.1.2.4.57"): JPEGLosslessSV1,  # any predictor in, first-order out
+    JPEGLosslessSV1: JPEGLosslessSV1,
 }
 # Photometric interpretations each re-encoder accepts (PS3.5 8.2); others fall back to native.
 _ENCODER_PHOTOMETRIC: dict[UID, frozenset[str]] = {
     RLELossless: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL"}),
     JPEGLSLossless: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB"}),
     JPEG2000Lossless: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB"}),
+    JPEGLosslessSV1: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"}),  # jpegll.py
 }
 
 Array = npt.NDArray[Any]
@@ -171,9 +180,47 @@ def output_syntax(dec: Decoded) -> UID:
     if allowed is not None:
         from pydicom.pixels.encoders.base import get_encoder
 
-        if dec.photometric not in allowed or not get_encoder(out).is_available:
+        if out == JPEGLosslessSV1:  # our own encoder; its output is checked by a decoder
+            available = _jpeg_lossless_checkable() and 2 <= dec.bits_stored <= 16
+        else:
+            available = get_encoder(out).is_available
+        if dec.photometric not in allowed or not available:
             return ExplicitVRLittleEndian  # no encoder here: write the truth, uncompressed
     return out
+
+
+def _jpeg_lossless_checkable() -> bool:
+    from pydicom.pixels.decoders.base import get_decoder
+
+    return bool(get_decoder(JPEGLosslessSV1).is_available)
+
+
+def _encode_jpeg_lossless(ds: Dataset, frames: Array, bits_stored: int) -> None:
+    """Encapsulate every frame with :mod:`pacsguard.pixels.jpegll`, then decode the result
+    with pydicom's decoder and keep it only if every value comes back; otherwise the
+    native bytes already in ``ds`` stay (the truth, uncompressed)."""
+    from pydicom.encaps import encapsulate
+    from pydicom.pixels.decoders.base import get_decoder
+
+    from pacsguard.pixels.jpegll import encode_frame
+
+    native = (ds.PixelData, ds.file_meta.TransferSyntaxUID)
+    try:
+        ds.PixelData = encapsulate([encode_frame(f, bits_stored) for f in frames])
+        ds[TAG_PIXEL_DATA].VR = "OB"
+        ds[TAG_PIXEL_DATA].is_undefined_length = True
+        ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1
+        opts: dict[str, Any] = {"as_rgb": False}
+        back, _ = get_decoder(JPEGLosslessSV1).as_array(ds, **opts)
+        if back.reshape(frames.shape).astype(frames.dtype).tobytes() == frames.tobytes():
+            return
+    except Exception as exc:  # any failure of ours or of the decoder: keep the native bytes
+        _log.warning("JPEG Lossless re-encoding failed (%s); written uncompressed", type(exc).__name__)
+    else:
+        _log.warning("JPEG Lossless re-encoding did not decode back exactly; written uncompressed")
+    ds.PixelData, ds.file_meta.TransferSyntaxUID = native
+    ds[TAG_PIXEL_DATA].VR = "OW" if frames.dtype.itemsize > 1 else "OB"
+    ds[TAG_PIXEL_DATA].is_undefined_length = False
 
 
 def _native_bytes(frames: Array, bits_allocated: int) -> bytes:
@@ -218,6 +265,8 @@ def encode(ds: Dataset, dec: Decoded) -> UID:
             ds.compress(out, arr, generate_instance_uid=False)
         except Exception as exc:  # encoder missing or refusing: fail closed, never mislabel
             raise FailClosed("pixel-encode", f"re-encoding failed ({type(exc).__name__})") from exc
+    elif out == JPEGLosslessSV1:
+        _encode_jpeg_lossless(ds, frames, dec.bits_stored)
     elif out == DeflatedExplicitVRLittleEndian:
         ds.file_meta.TransferSyntaxUID = out  # pydicom deflates the whole dataset on write
     # From here on ``dec`` describes what was written (thumbnails are drawn from it).
