@@ -119,33 +119,34 @@ def _legacy_context(version: ssl.TLSVersion, maximum: ssl.TLSVersion | None = No
 _WEAK_SUITES = (("no encryption", "eNULL"), ("no server authentication", "aNULL:!eNULL"))
 
 
+def _attempt(host: str, port: int, timeout: float, gate: Gate,
+             ctx: ssl.SSLContext | None) -> TlsInfo | None:
+    """One rate-limited handshake with ``ctx``; None if this OpenSSL cannot offer it or the
+    server refuses."""
+    if ctx is None:
+        return None
+    gate()
+    try:
+        return handshake(host, port, timeout, ctx)
+    except (OSError, ValueError):
+        return None
+
+
 def _weak_ciphers(host: str, port: int, timeout: float, gate: Gate) -> list[str]:
     accepted = []
     for label, spec in _WEAK_SUITES:
         ctx = _legacy_context(ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_2, spec)
-        if ctx is None:
-            continue
-        gate()
-        try:
-            info = handshake(host, port, timeout, ctx)
-        except (OSError, ValueError):
-            continue
-        accepted.append(f"{info.cipher} ({label})")
+        info = _attempt(host, port, timeout, gate, ctx)
+        if info is not None:
+            accepted.append(f"{info.cipher} ({label})")
     return accepted
 
 
 def _weak_versions(host: str, port: int, timeout: float, gate: Gate) -> list[str]:
     accepted = []
     for name, ver in (("TLSv1", ssl.TLSVersion.TLSv1), ("TLSv1.1", ssl.TLSVersion.TLSv1_1)):
-        ctx = _legacy_context(ver)
-        if ctx is None:
-            continue
-        gate()
-        try:
-            info = handshake(host, port, timeout, ctx)
-        except (OSError, ValueError):
-            continue
-        if info.version == name:
+        info = _attempt(host, port, timeout, gate, _legacy_context(ver))
+        if info is not None and info.version == name:
             accepted.append(name)
     return accepted
 
