@@ -30,11 +30,14 @@ CASES: dict[str, tuple[npt.NDArray[np.generic], int]] = {
     "extremes-16": (np.tile(np.array([0, 65535], dtype=np.uint16), (9, 8)), 16),  # SSSS 16
     "one-pixel": (np.array([[5]], dtype=np.uint8), 8),
     "two-bit": (RNG.integers(0, 4, (20, 20)).astype(np.uint8), 2),
+    "rgb-noise": (RNG.integers(0, 256, (40, 50, 3)).astype(np.uint8), 8),
+    "rgb-cine": (pixsynth.us_series_frame(0, 120, 160), 8),
 }
 
 
 def _dataset(arr: npt.NDArray[np.generic], bits_stored: int) -> pydicom.Dataset:
-    ds = pixsynth.base_dataset(arr.shape[0], arr.shape[1], "MONOCHROME2", arr.dtype.itemsize * 8,
+    photometric = "RGB" if arr.ndim == 3 else "MONOCHROME2"
+    ds = pixsynth.base_dataset(arr.shape[0], arr.shape[1], photometric, arr.dtype.itemsize * 8,
                                arr.dtype.kind == "i", 1)
     ds.BitsStored, ds.HighBit = bits_stored, bits_stored - 1
     ds.PixelData = encapsulate([jpegll.encode_frame(arr, bits_stored)])
@@ -60,8 +63,8 @@ def test_round_trip_through_pydicom_and_dcmtk(name: str, tmp_path: Path) -> None
 def test_compresses_smooth_images_and_rejects_what_it_cannot_encode() -> None:
     arr, bits = CASES["ramp"]
     assert len(jpegll.encode_frame(arr, bits)) * 4 < arr.nbytes
-    with pytest.raises(ValueError, match="one sample"):
-        jpegll.encode_frame(np.zeros((4, 4, 3), dtype=np.uint8), 8)
+    with pytest.raises(ValueError, match="one or three samples"):
+        jpegll.encode_frame(np.zeros((4, 4, 2), dtype=np.uint8), 8)
     with pytest.raises(ValueError):
         jpegll.encode_frame(np.zeros((4, 4), dtype=np.uint16), 17)
 

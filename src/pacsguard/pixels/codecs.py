@@ -11,10 +11,10 @@ Re-encoding (see :data:`REENCODE`):
 * lossless syntaxes with an encoder here (RLE Lossless natively, JPEG-LS Lossless via
   pyjpegls, JPEG 2000 Lossless via pylibjpeg-openjpeg) are re-encoded in the same syntax;
   JPEG Lossless (process 14, any predictor) as JPEG Lossless first-order prediction with
-  pacsguard's own encoder (:mod:`pacsguard.pixels.jpegll`, one sample per pixel), kept only
-  when pydicom's decoder gives every value back;
+  pacsguard's own encoder (:mod:`pacsguard.pixels.jpegll`, grey, palette and RGB), kept
+  only when pydicom's decoder gives every value back;
 * native little endian and Deflated syntaxes keep their syntax;
-* everything else (JPEG baseline/extended, colour JPEG Lossless, JPEG-LS near-lossless,
+* everything else (JPEG baseline/extended, YBR JPEG Lossless, JPEG-LS near-lossless,
   lossy JPEG 2000, HTJ2K) is written as Explicit VR Little Endian; Explicit VR Big Endian
   (retired) fails closed, since its other OB/OW values would need swapping as well. Lossy inputs
   are converted from YBR to RGB at that point, since their values are not exact anyway.
@@ -94,7 +94,7 @@ _ENCODER_PHOTOMETRIC: dict[UID, frozenset[str]] = {
     RLELossless: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL"}),
     JPEGLSLossless: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB"}),
     JPEG2000Lossless: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB"}),
-    JPEGLosslessSV1: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR"}),  # jpegll.py
+    JPEGLosslessSV1: frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB"}),  # jpegll.py
 }
 
 Array = npt.NDArray[Any]

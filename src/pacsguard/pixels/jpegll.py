@@ -2,8 +2,8 @@
 "JPEG Lossless, Non-Hierarchical, First-Order Prediction", 1.2.840.10008.1.2.4.70).
 
 No pip-installable package encodes this syntax, so redacted JPEG Lossless files used to be
-written uncompressed. This encoder covers what such archives mostly hold: one sample per
-pixel (MONOCHROME1/2, PALETTE COLOR), 2 to 16 bits stored. Each frame is one scan with
+written uncompressed. This encoder covers one sample per pixel (MONOCHROME1/2, PALETTE
+COLOR) and RGB, 2 to 16 bits stored. Each frame is one scan with
 selection value 1 (predict from the left; the first row from the left, the first column
 from above, the first sample from half range), point transform 0, and a Huffman table
 optimised for that frame (T.81 Annex K.2). The caller decodes the result with an
@@ -92,6 +92,8 @@ def _canonical(bits: list[int], values: list[int]) -> tuple[npt.NDArray[np.int64
 
 
 def _differences(x: npt.NDArray[np.int64], precision: int) -> npt.NDArray[np.int64]:
+    """Prediction errors of ``x`` shaped ``(rows, columns, components)``, each component
+    predicted from its own samples."""
     pred = np.empty_like(x)
     pred[0, 0] = 1 << (precision - 1)
     pred[0, 1:] = x[0, :-1]
@@ -118,14 +120,19 @@ def _pack(values: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> byte
 
 
 def encode_frame(frame: npt.NDArray[Any], bits_stored: int) -> bytes:
-    """One frame, ``(rows, columns)`` of stored values (signed ones as their two's
-    complement in ``bits_stored`` bits), as a JPEG Lossless SV1 codestream."""
-    if frame.ndim != 2 or not 2 <= bits_stored <= 16:
-        raise ValueError("one sample per pixel and 2 to 16 bits stored only")
-    rows, cols = frame.shape
+    """One frame of stored values (signed ones as their two's complement in
+    ``bits_stored`` bits) as a JPEG Lossless SV1 codestream: ``(rows, columns)``, or
+    ``(rows, columns, 3)`` for colour, written as one interleaved scan of three components
+    (colour-by-pixel, no colour transform) sharing one Huffman table."""
+    if frame.ndim == 2:
+        frame = frame[:, :, np.newaxis]
+    if frame.ndim != 3 or frame.shape[2] not in (1, 3) or not 2 <= bits_stored <= 16:
+        raise ValueError("one or three samples per pixel and 2 to 16 bits stored only")
+    rows, cols, ncomp = frame.shape
     if not (0 < rows < 65536 and 0 < cols < 65536):
         raise ValueError("frame size out of JPEG's range")
     x = frame.astype(np.int64) & ((1 << bits_stored) - 1)
+    # C order is the interleaved scan order: every component of a pixel, pixel by pixel.
     diff = _differences(x, bits_stored).ravel()
     ssss = _CATEGORY[np.abs(diff)]
     bits, huffval = _code_lengths(np.bincount(ssss, minlength=17).astype(np.int64))
@@ -137,9 +144,13 @@ def encode_frame(frame: npt.NDArray[Any], bits_stored: int) -> bytes:
     values = (codes[ssss] << extra_len) | extra
     lengths = code_len[ssss] + extra_len
     scan = _pack(values, lengths)
-    sof = struct.pack(">BHHBBBB", bits_stored, rows, cols, 1, 1, 0x11, 0)
+    ids = range(1, ncomp + 1)
+    sof = struct.pack(">BHHB", bits_stored, rows, cols, ncomp) + b"".join(
+        bytes([c, 0x11, 0]) for c in ids  # Ci, H/V sampling 1x1, Tq
+    )
     dht = bytes([0x00, *bits, *huffval])
-    sos = bytes([1, 1, 0x00, 1, 0, 0x00])  # Ns, Cs, Td/Ta, Ss = predictor 1, Se, Ah/Al
+    # Ns, (Cs, Td/Ta) per component, Ss = predictor 1, Se, Ah/Al = point transform 0
+    sos = bytes([ncomp, *(b for c in ids for b in (c, 0x00)), 1, 0, 0x00])
     return b"".join(
         (
             b"\xff\xd8",
