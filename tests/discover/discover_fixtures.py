@@ -229,9 +229,9 @@ _REMOVE = (0x00101000, 0x00101001, 0x00101002, 0x00101040, 0x00102154, 0x0008009
 _DATES = (0x00080020, 0x00080021, 0x00080022, 0x00080023)
 
 
-def simple_deid(src: Path, dst: Path) -> None:
+def simple_deid(src: Path, dst: Path, shift: dict[str, int] | None = None) -> None:
     uid_map: dict[str, str] = {}
-    shift = {ALICE.pid: -1000, BOB.pid: -2000}
+    shift = shift or {ALICE.pid: -1000, BOB.pid: -2000}
 
     def new_uid(old: str) -> str:
         digest = hashlib.sha256(old.encode()).hexdigest()[:30]

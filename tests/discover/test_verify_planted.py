@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from discover_fixtures import ALICE, BOB, find_outputs
+from discover_fixtures import ALICE, BOB, find_outputs, simple_deid
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -279,3 +279,23 @@ def test_identifying_folder_is_masked_in_every_path(originals: Path, clean_outpu
     assert "kingsnorth" not in report.to_json().lower()
     shown = verify_trees(originals, out, show_values=True)
     assert all("Kingsnorth" in leak.path for leak in shown.leaks)
+
+
+def test_a_shifted_date_landing_on_another_patients_date_is_no_leak(originals: Path,
+                                                                     tmp_path: Path) -> None:
+    # +67 days takes Alice's 2024-01-15 to 2024-03-22: Bob's real study date. Keyed shifts
+    # do that by chance now and then; it is the shift at work, not Bob's date leaking.
+    assert (dt.date(2024, 1, 15) + dt.timedelta(days=67)).strftime("%Y%m%d") == BOB.study_date
+    out = tmp_path / "out"
+    simple_deid(originals, out, {ALICE.pid: 67, BOB.pid: -2000})
+    report = verify_trees(originals, out, dciodvfy=False)
+    assert report.leaks == []
+    # The same date where it is not this patient's shift (here: left as it was) is reported.
+    path = next(p for p in sorted(out.rglob("*.dcm")) if pydicom.dcmread(p).Modality == "CT"
+                and str(pydicom.dcmread(p).PatientID) == "SUBJ-B")
+    ds = pydicom.dcmread(path)
+    ds.ContentDate = BOB.study_date  # Bob's own date, unshifted
+    ds.save_as(path)
+    found = _found(verify_trees(originals, out, dciodvfy=False).leaks)
+    rel = path.relative_to(out).as_posix()
+    assert found == {(rel, "(0008,0023)", "value")}

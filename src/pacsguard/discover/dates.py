@@ -25,12 +25,17 @@ _DAY = 86400
 
 
 def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
-                show_values: bool = False) -> list[Leak]:
+                show_values: bool = False) -> tuple[list[Leak], set[tuple[str, str]]]:
     """Dates of each original patient must move by one offset (checked per output location).
 
     Where both sides have a time of day (a DT, or a DA with its TM), the offset is exact to
     the second; a date alone may then differ from it by less than a day, as when a tool
     shifts date and time together and a date without time crosses midnight.
+
+    Returns the leaks and the ``(output rel, location)`` of every date that moved by its
+    patient's usual, non-zero offset: such a date may land on another original date by
+    chance (one patient's shifted study date on another's real one), which is the shift at
+    work, not a leak of that other date.
     """
     by_rel = {o.rel: o for o in outputs}
     per_patient: dict[str, list[tuple[str, str, int, bool, str, dt.date]]] = defaultdict(list)
@@ -45,6 +50,7 @@ def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
             off = _seconds(day1, t1 if timed else None) - _seconds(day0, t0 if timed else None)
             per_patient[orig.patient].append((rel, location, off, timed, day1.isoformat(), day0))
     leaks: list[Leak] = []
+    shifted: set[tuple[str, str]] = set()
     for items in per_patient.values():
         if len({i[4] for i in items}) == 1 and len({i[5] for i in items}) > 1:
             continue  # distinct dates all replaced by one dummy date: removed in effect
@@ -53,6 +59,8 @@ def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
         has_timed = bool(timed_offsets)
         for rel, location, off, timed, _, _ in sorted(items):
             ok = off == usual if timed or not has_timed else abs(off - usual) < _DAY
+            if ok and abs(usual) >= _DAY:
+                shifted.add((rel, location))
             if not ok:
                 leaks.append(Leak(
                     path=rel, location=location, kind="date-shift", category="date",
@@ -60,4 +68,4 @@ def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
                     value=f"{(off - usual) / _DAY:+.2f} days against the usual offset"
                     if show_values else None,
                 ))
-    return leaks
+    return leaks, shifted
