@@ -9,6 +9,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -198,6 +199,9 @@ def test_find_is_cancelled_at_the_bound(scp: Callable[..., int], audit: Audit) -
             ds.StudyInstanceUID = f"2.25.{i + 1}"
             sent.append(i)
             yield 0xFF00, ds
+            # A real archive takes a moment per match; without it the 200 matches were all
+            # queued before the C-CANCEL arrived on a busy machine (1 run in ~15).
+            time.sleep(0.02)
         yield 0x0000, None
 
     port = scp((ECHO, FIND), [(scp.evt.EVT_C_FIND, many)])  # type: ignore[attr-defined]
