@@ -288,8 +288,20 @@ def test_a_shifted_date_landing_on_another_patients_date_is_no_leak(originals: P
     assert (dt.date(2024, 1, 15) + dt.timedelta(days=67)).strftime("%Y%m%d") == BOB.study_date
     out = tmp_path / "out"
     simple_deid(originals, out, {ALICE.pid: 67, BOB.pid: -2000})
+    # A text that quotes Alice's shifted study date: the same coincidence, outside DA/DT.
+    alice = next(p for p in sorted(out.rglob("*.dcm")) if pydicom.dcmread(p).PatientID == "SUBJ-A")
+    ds = pydicom.dcmread(alice)
+    ds.AdditionalPatientHistory = f"Seen on {BOB.study_date}."
+    ds.save_as(alice)
     report = verify_trees(originals, out, dciodvfy=False)
     assert report.leaks == []
+    # Bob's birth date is no shifted date of Alice's: in her text it is a leak.
+    ds.AdditionalPatientHistory = f"Seen on {BOB.birth}."
+    ds.save_as(alice)
+    found = _found(verify_trees(originals, out, dciodvfy=False).leaks)
+    assert found == {(alice.relative_to(out).as_posix(), "(0010,21B0)", "value")}
+    ds.AdditionalPatientHistory = f"Seen on {BOB.study_date}."
+    ds.save_as(alice)
     # The same date where it is not this patient's shift (here: left as it was) is reported.
     path = next(p for p in sorted(out.rglob("*.dcm")) if pydicom.dcmread(p).Modality == "CT"
                 and str(pydicom.dcmread(p).PatientID) == "SUBJ-B")

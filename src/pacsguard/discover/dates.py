@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.records import FileRecord
 
-__all__ = ["check_dates"]
+__all__ = ["check_dates", "shift_explains"]
 
 
 def _seconds(day: dt.date, clock: dt.time | None) -> int:
@@ -25,17 +25,15 @@ _DAY = 86400
 
 
 def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
-                show_values: bool = False) -> tuple[list[Leak], set[tuple[str, str]]]:
+                show_values: bool = False) -> tuple[list[Leak], dict[str, int]]:
     """Dates of each original patient must move by one offset (checked per output location).
 
     Where both sides have a time of day (a DT, or a DA with its TM), the offset is exact to
     the second; a date alone may then differ from it by less than a day, as when a tool
     shifts date and time together and a date without time crosses midnight.
 
-    Returns the leaks and the ``(output rel, location)`` of every date that moved by its
-    patient's usual, non-zero offset: such a date may land on another original date by
-    chance (one patient's shifted study date on another's real one), which is the shift at
-    work, not a leak of that other date.
+    Returns the leaks and, for every paired output whose patient's dates moved by a usual
+    offset of a day or more, that offset in whole days (see :func:`shift_explains`).
     """
     by_rel = {o.rel: o for o in outputs}
     per_patient: dict[str, list[tuple[str, str, int, bool, str, dt.date]]] = defaultdict(list)
@@ -50,17 +48,17 @@ def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
             off = _seconds(day1, t1 if timed else None) - _seconds(day0, t0 if timed else None)
             per_patient[orig.patient].append((rel, location, off, timed, day1.isoformat(), day0))
     leaks: list[Leak] = []
-    shifted: set[tuple[str, str]] = set()
+    usual_days: dict[str, int] = {}
     for items in per_patient.values():
         if len({i[4] for i in items}) == 1 and len({i[5] for i in items}) > 1:
             continue  # distinct dates all replaced by one dummy date: removed in effect
         timed_offsets = Counter(i[2] for i in items if i[3])
         usual = (timed_offsets or Counter(i[2] for i in items)).most_common(1)[0][0]
         has_timed = bool(timed_offsets)
+        if abs(usual) >= _DAY:
+            usual_days.update((i[0], round(usual / _DAY)) for i in items)
         for rel, location, off, timed, _, _ in sorted(items):
             ok = off == usual if timed or not has_timed else abs(off - usual) < _DAY
-            if ok and abs(usual) >= _DAY:
-                shifted.add((rel, location))
             if not ok:
                 leaks.append(Leak(
                     path=rel, location=location, kind="date-shift", category="date",
@@ -68,4 +66,20 @@ def check_dates(pairs: dict[str, FileRecord], outputs: list[FileRecord],
                     value=f"{(off - usual) / _DAY:+.2f} days against the usual offset"
                     if show_values else None,
                 ))
-    return leaks, shifted
+    return leaks, usual_days
+
+
+def shift_explains(date: str, days: int, original_dates: set[str]) -> bool:
+    """Is ``date`` (YYYYMMDD) an original date moved by ``days``?
+
+    A keyed shift lands one patient's date on another original date now and then (a study
+    date on another patient's real one, a date in a report on someone's creation date).
+    Found in an output of a patient whose dates moved by ``days``, such a date is the shift
+    at work, not a leak of that other date.
+    """
+    try:
+        day = dt.date(int(date[:4]), int(date[4:6]), int(date[6:8]))
+        source = day - dt.timedelta(days=days)
+    except (ValueError, OverflowError):
+        return False
+    return f"{source.year:04d}{source.month:02d}{source.day:02d}" in original_dates

@@ -11,13 +11,15 @@ import logging
 import multiprocessing
 import os
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from pacsguard.discover.dates import check_dates
+from pacsguard.discover.dates import check_dates, shift_explains
+from pacsguard.discover.elements import text_values, walk
 from pacsguard.discover.findings import Leak, VerifyReport, mask_value
 from pacsguard.discover.identifiers import DEFAULT_MIN_LENGTH, IdentifierIndex
 from pacsguard.discover.passes import (
@@ -180,8 +182,8 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
     leaks.extend(check_grouping(pairs, out_records))
     original_uids = {i.value for i in index.info.values() if i.category == "uid"}
     leaks.extend(check_references(pairs, orig_records, out_records, original_uids))
-    date_leaks, shifted = check_dates(pairs, out_records, show_values)
-    leaks = [lk for lk in leaks if not _shifted_coincidence(lk, shifted)] + date_leaks
+    date_leaks, usual_days = check_dates(pairs, out_records, show_values)
+    leaks = _drop_shifted_coincidences(leaks, usual_days, index, deidentified) + date_leaks
     unpaired_out = len([r for r in out_records if not r.is_dicomdir]) - len(pairs)
     if unpaired_out:
         report.notes.append(f"{unpaired_out} output file(s) could not be paired with an original")
@@ -198,12 +200,35 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
     return report
 
 
-def _shifted_coincidence(leak: Leak, shifted: set[tuple[str, str]]) -> bool:
-    """A date found at a location whose date moved by its patient's usual offset: it
-    matched another original date by chance (see :func:`check_dates`)."""
-    return leak.category == "date" and leak.kind in ("value", "raw-bytes") and (
-        (leak.path, leak.location) in shifted
-    )
+def _drop_shifted_coincidences(leaks: list[Leak], usual_days: dict[str, int],
+                               index: IdentifierIndex, root: Path) -> list[Leak]:
+    """Drop date leaks whose every date is an original date moved by the file's patient's
+    usual offset (:func:`shift_explains`). The dates found are read again from the few
+    files concerned: leaks carry no values unless asked."""
+    suspects: dict[str, set[str]] = defaultdict(set)
+    for lk in leaks:
+        if lk.category == "date" and lk.kind in ("value", "raw-bytes") and lk.path in usual_days:
+            suspects[lk.path].add(lk.location)
+    if not suspects:
+        return leaks
+    originals = {i.value for i in index.info.values() if i.category == "date"}
+    matcher = index.matcher
+    explained: set[tuple[str, str]] = set()
+    for rel, locations in suspects.items():
+        try:
+            df = read_dicom(root / rel)
+        except (NotDicom, CorruptDicom):
+            continue
+        for el in walk(df.ds):
+            if el.location not in locations or el.elem is None:
+                continue
+            keys = {k for text in text_values(el.elem) for k in matcher.keys_in_text(text)}
+            dates = {index.info[k].value for k in keys
+                     if k in index.info and index.info[k].category == "date"}
+            if dates and all(shift_explains(d, usual_days[rel], originals) for d in dates):
+                explained.add((rel, el.location))
+    return [lk for lk in leaks
+            if not (lk.category == "date" and (lk.path, lk.location) in explained)]
 
 
 def _mask_paths(leaks: list[Leak], index: IdentifierIndex) -> list[Leak]:
