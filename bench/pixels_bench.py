@@ -111,15 +111,8 @@ def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str,
     ]
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     for s, ds, res in zip(items, inputs, results, strict=True):
-        boxes = list(res.redacted)
-        for t in s.truth:
-            c = pixsynth.covered(t.bbox, boxes)
-            if t.phi:
-                phi_n += 1
-                phi_hit += c >= 0.9
-            else:
-                oth_n += 1
-                oth_hit += c >= 0.5
+        ph, pn, oh, on = pixsynth.score(s.truth, list(res.redacted))
+        phi_hit, phi_n, oth_hit, oth_n = phi_hit + ph, phi_n + pn, oth_hit + oh, oth_n + on
         after = detect_text(pixsynth.roundtrip(ds), s.identifiers, detector)
         residual += sum(b.classification == "identifier" for b in after)
     inputs = [pixsynth.roundtrip(s.ds) for s in items]

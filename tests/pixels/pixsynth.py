@@ -307,6 +307,14 @@ def covered(bbox: tuple[int, int, int, int], boxes: list[tuple[int, int, int, in
     return float(area.mean()) if area.size else 1.0
 
 
+def score(truth: list[Truth], boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """(identifying lines >= 90 % blanked, identifying lines, harmless lines >= 50 % blanked,
+    harmless lines): what recall and the false-redaction rate are counted from."""
+    phi = [covered(t.bbox, boxes) for t in truth if t.phi]
+    other = [covered(t.bbox, boxes) for t in truth if not t.phi]
+    return sum(c >= 0.9 for c in phi), len(phi), sum(c >= 0.5 for c in other), len(other)
+
+
 def us_series_frame(index: int, rows: int = 480, cols: int = 640) -> npt.NDArray[np.uint8]:
     """Frame ``index`` of an ultrasound-like cine: a speckle fan that changes from frame
     to frame, and the same burned-in lines on black (patient, ID, hospital, date, settings)
