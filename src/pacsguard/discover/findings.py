@@ -60,9 +60,15 @@ class Leak:
     category
         What the value is when known (name, id, date, uid, contact, ...), else ``""``.
     detail
-        A sentence without identifying values.
+        A sentence without identifying values: why this is an alarm.
     value
         The identifying value found, only when the report was asked to show values.
+    source
+        The attribute of the original the identifier came from (``PatientName (0010,0010)``,
+        or a private creator and tag), ``""`` when not from one attribute.
+    action
+        That attribute's PS3.15 action under the options the output declares (``X``, ``Z``,
+        ``D``, ``U``, ``C``; ``private`` for the private tag rules), ``""`` when none applies.
     """
 
     path: str
@@ -71,11 +77,16 @@ class Leak:
     category: str = ""
     detail: str = ""
     value: str | None = None
+    source: str = ""
+    action: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if d["value"] is None:
             del d["value"]
+        for optional in ("source", "action"):
+            if not d[optional]:
+                del d[optional]
         return d
 
 
