@@ -8,16 +8,24 @@ import pytest
 
 from pacsguard.discover.findings import mask_value
 from pacsguard.discover.identifiers import IdentifierIndex, date_forms
+from pacsguard.discover.judge import Source
 from pacsguard.discover.matcher import Matcher, norm_text
+
+
+def src(tag: int, category: str = "name", vr: str = "PN") -> Source:
+    return Source(tag, "", category, vr, False)
+
+
+X = src(0x00100010)
 
 
 def _index() -> IdentifierIndex:
     ix = IdentifierIndex()
-    ix.add_name("ZEBRAFINCH^QUENTIN", "name", "(0010,0010)")
-    ix.add("PGX-449127", "id", "(0010,0020)")
-    ix.add_date("19610314", "(0010,0030)")
-    ix.add_uid("1.2.826.0.1.3680043.9.1234.5", "(0020,000D)")
-    ix.add_name("ANNA^LI", "name", "(0008,0090)")
+    ix.add_name("ZEBRAFINCH^QUENTIN", "name", X)
+    ix.add("PGX-449127", "id", src(0x00100020, "id", "LO"))
+    ix.add_date("19610314", src(0x00100030, "date", "DA"))
+    ix.add_uid("1.2.826.0.1.3680043.9.1234.5", src(0x0020000D, "uid", "UI"))
+    ix.add_name("ANNA^LI", "name", src(0x00080090))
     return ix
 
 
@@ -41,17 +49,22 @@ def test_no_false_alarm(text: str) -> None:
 
 def test_short_tokens_and_stop_words_are_not_indexed() -> None:
     ix = IdentifierIndex(min_length=4)
-    ix.add_name("LI^PATIENT", "name", "x")
-    ix.add("AB1", "id", "x")
-    ix.add("0000", "id", "x")
-    # The whole name is kept; its short part and its stop-word part are not.
-    assert set(ix.info) == {b"lipatient"}
+    ix.add_name("LI^PATIENT", "name", X)
+    ix.add("AB1", "id", X)
+    ix.add("0000", "id", X)
+    ix.add_uid("0", src(0x0020000D, "uid", "UI"))
+    ix.add_uid("1.2.840.10008.5.1.4.1.1.2", src(0x0020000D, "uid", "UI"))
+    ix.add("1.2.840.10008.5.1.4.1.1.2", "private", Source(0x00291010, "ACME", "private", "LO", False))
+    ix.add("DEFAULT", "institution-staff", src(0x00081010, "institution-staff", "SH"))
+    # The whole name is kept (both orders); its short part and its stop-word part are not;
+    # nor a UID that is not one, a UID of the DICOM registry, or a word of the standard.
+    assert set(ix.info) == {b"lipatient", b"patientli"}
     assert IdentifierIndex(min_length=2).matcher.size == 0
 
 
 def test_non_ascii_names_match_in_every_encoding() -> None:
     ix = IdentifierIndex()
-    ix.add_name("MÜLLER^Jürgen", "name", "x")
+    ix.add_name("MÜLLER^Jürgen", "name", X)
     m = ix.matcher
     assert m.keys_in_text("Herr Müller")
     assert m.keys_in_text("MULLER")

@@ -25,13 +25,8 @@ from datetime import date
 
 from pacsguard.deid.dates import shift_text_dates
 from pacsguard.deid.identifiers import FileIdentifiers, fold
+from pacsguard.discover.forms import EMAIL, LONG_NUMBER, MIXED_ID, PHONE, is_phone
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# Phone numbers: digit groups with separators, at least 8 digits in all (checked in code).
-PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\(?\d{1,4}\)?(?:[\s./-]?\(?\d{1,4}\)?){2,7}(?![\w])")
-# ID-like: 6+ digit runs, or tokens mixing letters and 4+ digits.
-LONG_NUMBER = re.compile(r"(?<![\w.])\d{6,}(?![\w.])")
-MIXED_ID = re.compile(r"(?<![\w])(?=[A-Za-z-]*\d)(?=(?:[^\W_]*\d){4})[A-Za-z0-9][A-Za-z0-9-]{4,}(?![\w])")
 
 
 def _date_forms(yyyymmdd: str) -> list[str]:
@@ -119,7 +114,7 @@ class TextCleaner:
 
 def _phone_or_keep(m: re.Match[str]) -> str:
     text = m.group(0)
-    if sum(c.isdigit() for c in text) < 8 or ("." in text and " " in text):
+    if not is_phone(text):
         return text  # too short, or a list of decimals ("1.25 0.625 5.0")
     return "[ID]" if text.isdigit() else "[PHONE]"
 

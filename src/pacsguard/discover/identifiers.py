@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
-from pacsguard.discover.categories import TEXT_VRS, categorize, is_well_known_uid
-from pacsguard.discover.elements import Element, raw_text_values, text_encoding, text_values, walk
-from pacsguard.discover.matcher import Matcher, key_of, token_of, variants
+from pacsguard.discover.categories import TEXT_VRS, categorize, is_well_known_uid, keyword
+from pacsguard.discover.charsets import readings
+from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
+from pacsguard.discover.forms import identifier_forms
+from pacsguard.discover.judge import Source
+from pacsguard.discover.matcher import Matcher, key_of, norm_text, token_of, variants
+from pacsguard.discover.vocabulary import is_vocabulary
 from pacsguard.profile import disposition
 
-__all__ = ["DEFAULT_MIN_LENGTH", "DEFAULT_STOPLIST", "IdentInfo", "IdentifierIndex", "date_forms",
-           "parse_da", "printable_runs"]
+__all__ = ["DEFAULT_MIN_LENGTH", "DEFAULT_STOPLIST", "IdentInfo", "IdentifierIndex", "charset_terms",
+           "date_forms", "element_texts", "parse_da", "printable_runs", "source_label"]
 
 DEFAULT_MIN_LENGTH = 4
 #: Longest identifier kept whole (normalised bytes); longer text is indexed by its parts.
@@ -44,15 +49,36 @@ _MONTHS_LONG = ("january", "february", "march", "april", "may", "june", "july", 
                 "september", "october", "november", "december")
 _DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 _VALUE_VRS = frozenset({"AE", "LO", "SH", "PN", "UC", "UR", "LT", "ST", "UT", "UN", "OB", "CS"})
+#: Manufacturer, Manufacturer's Model Name: kept by every profile, so never identifiers.
+_DEVICE_TAGS = frozenset({0x00080070, 0x00081090})
+#: Categories whose single words are identifiers even when they are words of the standard.
+_STRONG_WORDS = frozenset({"id", "date", "uid", "contact"})
+_UID_FORM = re.compile(r"[0-9]+(?:\.[0-9]+){2,}")
+_NAME_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 
-@dataclass(frozen=True)
+@dataclass
 class IdentInfo:
-    """What an indexed identifier is (the value is only ever shown with ``--show-values``)."""
+    """What an indexed identifier is (the value is only ever shown with ``--show-values``).
+
+    ``sources`` says where it came from; :func:`pacsguard.discover.judge.identifies` decides
+    per output, under the options that output declares, whether any of them makes it an
+    identifier. A *weak* identifier (one word of a longer person name) identifies only in the
+    files of the patients it came from (``patients``): "soft" of Dr. Soft Haze is a leak in her
+    patient's report, not in another patient's "US CHEST WALL/SOFT TISSUE".
+    """
 
     category: str
     value: str
     source: str  #: keyword or tag pattern of the first attribute it came from
+    sources: set[Source] = field(default_factory=set)
+    weak: bool = False
+    patients: set[str] = field(default_factory=set)
+
+    def absorb(self, other: IdentInfo) -> None:
+        self.sources |= other.sources
+        self.weak = self.weak and other.weak
+        self.patients = set() if not self.weak else self.patients | other.patients
 
 
 def date_forms(day: dt.date) -> list[str]:
@@ -99,13 +125,16 @@ class IdentifierIndex:
     min_length: int = DEFAULT_MIN_LENGTH
     stoplist: frozenset[str] = DEFAULT_STOPLIST
     info: dict[bytes, IdentInfo] = field(default_factory=dict)
+    #: words of the originals' manufacturer and model names: the profile keeps them, so a
+    #: value made only of them ("TOSHIBA" of "TOSHIBA_MEC") is no identifier
+    device: set[bytes] = field(default_factory=set)
     _tokens: set[bytes] = field(default_factory=set)
     _matcher: Matcher | None = None
-    #: (how, category, value) already indexed: a series repeats the same values in every file
-    _seen: set[tuple[str, str, str]] = field(default_factory=set)
+    #: what was already indexed: a series repeats the same values in every file
+    _seen: set[tuple[str, str, Source, str]] = field(default_factory=set)
 
-    def _first(self, how: str, category: str, value: str) -> bool:
-        key = (how, category, value)
+    def _first(self, how: str, value: str, src: Source, patient: str) -> bool:
+        key = (how, value, src, patient)
         if key in self._seen:
             return False
         self._seen.add(key)
@@ -119,19 +148,59 @@ class IdentifierIndex:
         """The normalised identifiers the matcher is built from."""
         return self._tokens
 
-    def merge(self, tokens: set[bytes], info: dict[bytes, IdentInfo]) -> None:
-        """Add what another index (a worker's) holds; the first description of a key wins."""
-        self._tokens |= tokens
-        for key, value in info.items():
-            self.info.setdefault(key, value)
+    def shed(self) -> IdentifierIndex:
+        """Drop the bookkeeping of what was seen (before the index is sent to another
+        process) and return the index."""
+        self._seen = set()
+        return self
+
+    def lookup(self, key: bytes) -> IdentInfo | None:
+        """What the identifier ``key`` is, or None (unknown, or a device name)."""
+        info = self.info.get(key)
+        if info is None or (self.device and self._device_only(info)):
+            return None
+        return info
+
+    def _device_only(self, info: IdentInfo) -> bool:
+        words = token_of(norm_text(info.value)).split()
+        return bool(words) and all(w in self.device for w in words)
+
+    def merge(self, other: IdentifierIndex) -> None:
+        """Add what another index (a worker's) holds."""
+        self._tokens |= other._tokens
+        self.device |= other.device
+        for key, value in other.info.items():
+            mine = self.info.get(key)
+            if mine is None:
+                self.info[key] = value
+            else:
+                mine.absorb(value)
         self._matcher = None
 
     # -- building -----------------------------------------------------------------------
 
-    def add(self, value: str, category: str, source: str) -> None:
-        """Index ``value`` (every normalised variant of it) unless too short or a stop word."""
-        if not self._first("value", category, value):
+    def _put(self, tok: bytes, key: bytes, category: str, value: str, src: Source,
+             patient: str, weak: bool) -> None:
+        info = self.info.get(key)
+        if info is None:
+            self.info[key] = IdentInfo(category, value, source_label(src), {src}, weak,
+                                       {patient} if weak else set())
+        else:
+            info.absorb(IdentInfo(category, value, "", {src}, weak, {patient} if weak else set()))
+        if tok not in self._tokens:
+            self._tokens.add(tok)
+            self._matcher = None
+
+    def add(self, value: str, category: str, src: Source, patient: str = "",
+            *, weak: bool = False) -> None:
+        """Index ``value`` (every normalised variant of it) unless it cannot identify anyone:
+        too short, a stop word, a placeholder, a number too short for an ID, a UID of the
+        DICOM registry, or (as a single word) DICOM vocabulary."""
+        if not self._first("value", value, src, patient):
             return
+        stripped = value.strip()
+        if _UID_FORM.fullmatch(stripped) and is_well_known_uid(stripped):
+            return  # a SOP Class UID in a private tag is vocabulary, not an identifier
         for tok in variants(value):
             if len(tok) > _MAX_TOKEN:
                 continue
@@ -142,126 +211,174 @@ class IdentifierIndex:
                 continue
             if category not in ("id", "date", "uid") and key.isdigit() and len(key) < 6:
                 continue  # short numbers in text are counts and sizes, not identifiers
-            self._tokens.add(tok)
-            self.info.setdefault(key, IdentInfo(category, value, source))
-            self._matcher = None
+            if (not weak and b" " not in tok and category not in _STRONG_WORDS
+                    and is_vocabulary(key)):
+                continue  # "DEFAULT", "Observer": words of the standard, not of a person
+            self._put(tok, key, category, value, src, patient, weak)
 
-    def add_text(self, value: str, category: str, source: str) -> None:
+    def add_forms(self, value: str, src: Source, patient: str = "") -> None:
+        """Index what has an identifier's form inside ``value`` (IDs, e-mails, phones), by
+        the patterns text cleaning replaces."""
+        part = src._replace(part=True)
+        for kind, found in identifier_forms(value):
+            self.add(found, "contact" if kind in ("email", "phone") else "id", part, patient)
+
+    def add_text(self, value: str, category: str, src: Source, patient: str = "") -> None:
         """Index a free-text value by its identifier-like parts, plus whole when short."""
-        if not self._first("text", category, value):
+        if not self._first("text", value, src, patient):
             return
-        tok = token_of(variants(value).pop()) if value.strip() else b""
+        forms = variants(value) if value.strip() else set()
+        tok = token_of(next(iter(forms))) if forms else b""
         if tok and len(tok) <= 48 and category != "free-text":
-            self.add(value, category, source)
-        for word in re.split(r"[\s,;:()\[\]\"']+", value):
-            if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
-                self.add(word, "id", source)
+            self.add(value, category, src, patient)
+        self.add_forms(value, src, patient)
 
-    def add_name(self, value: str, category: str, source: str) -> None:
-        """Index a PersonName whole and by each component group and component."""
-        if not self._first("name", category, value):
+    def add_name(self, value: str, category: str, src: Source, patient: str = "") -> None:
+        """Index a PersonName whole and by each component group (strong), and by each word
+        of a name of several words (weak: see :class:`IdentInfo`)."""
+        if not self._first("name", value, src, patient):
             return
-        self.add(value, category, source)
+        self.add(value, category, src, patient)
         pn = PersonName(value)
         for group in (pn.alphabetic, pn.ideographic, pn.phonetic):
             if not group:
                 continue
-            self.add(group, category, source)
+            self.add(group, category, src, patient)
+            words = [w for comp in group.split("^") for w in _NAME_WORD.findall(comp)]
             for comp in group.split("^"):
-                if comp.strip():
-                    self.add(comp, category, source)
-                    for word in comp.split():
-                        self.add(word, category, source)
+                if comp.strip() and len(words) == 1:
+                    self.add(comp, category, src, patient)
+            if len(words) > 1:
+                for word in words:
+                    self.add(word, category, src, patient, weak=True)
+            if len(words) > 1:  # family and first given name, in either order, name the person
+                self.add(" ".join(words[:2]), category, src, patient)
+                self.add(" ".join(words[1::-1]), category, src, patient)
 
-    def add_date(self, value: str, source: str) -> None:
-        if not self._first("date", "date", value):
+    def add_date(self, value: str, src: Source, patient: str = "") -> None:
+        if not self._first("date", value, src, patient):
             return
         for part in value.split("-"):
             day = parse_da(part)
             if day is None:
                 continue
             canonical = f"{day.year:04d}{day.month:02d}{day.day:02d}"
+            if canonical in self.stoplist:
+                continue
             for form in date_forms(day):
                 for tok in variants(form):
-                    key = key_of(tok)
-                    if canonical in self.stoplist:
-                        continue
-                    self._tokens.add(tok)
-                    self.info.setdefault(key, IdentInfo("date", canonical, source))
-            self._matcher = None
+                    self._put(tok, key_of(tok), "date", canonical, src, patient, False)
 
-    def add_uid(self, uid: str, source: str) -> None:
+    def add_uid(self, uid: str, src: Source, patient: str = "") -> None:
         uid = uid.strip().rstrip("\x00")
-        if not uid or is_well_known_uid(uid):
-            return
-        tok = token_of(variants(uid).pop())
-        self._tokens.add(tok)
-        self.info.setdefault(key_of(tok), IdentInfo("uid", uid, source))
-        self._matcher = None
+        if not _UID_FORM.fullmatch(uid) or is_well_known_uid(uid):
+            return  # "0", "1.2": not a UID that could single anything out
+        tok = token_of(norm_text(uid))
+        self._put(tok, key_of(tok), "uid", uid, src, patient, False)
 
-    def add_element(self, el: Element, encoding: str | None = None) -> None:
+    def add_element(self, el: Element, terms: Sequence[str] = (), patient: str = "") -> None:
         """Index one element of an original, if it holds identifying data.
 
-        ``encoding`` (``latin-1`` or ``utf-8``) says the dataset's text is stored in an
-        ASCII-compatible character set, so text values are read from their bytes directly.
+        ``terms`` is the dataset's Specific Character Set: text is read from the stored
+        bytes under every plausible decoding (:mod:`pacsguard.discover.charsets`).
         """
         vr = el.vr
         if vr == "SQ":
             return
+        if el.tag in _DEVICE_TAGS and el.creator is None:
+            self.device.update(w for v in element_texts(el, terms) for t in variants(v)
+                               for w in t.split())
+            return
         category = categorize(el.tag, vr, el.under_removed)
         if category is None:
             return  # decided from the tag alone: the value is never decoded
-        source = el.pattern
+        src = Source(el.tag, el.creator or "", category, vr, False)
+        disp = None
         if el.creator is not None:
             disp = disposition(el.tag >> 16, el.creator, el.tag & 0xFF) if el.creator else None
             if disp == "k":
                 return  # the knowledge base calls it safe to keep
             if disp == "o":
                 category = "date"
-        if encoding and el.raw is not None and vr in TEXT_VRS:
-            values = raw_text_values(el.raw, encoding)
-        else:
-            values = text_values(el.elem) if el.elem is not None else []
+        values = element_texts(el, terms)
         if not values and el.raw and vr in ("UN", "OB") and el.creator is not None:
             values = printable_runs(el.raw)
         if category == "date":
             if vr in ("DA", "DT") or el.creator is not None:
                 for v in values:
-                    self.add_date(v, source)
-            return
+                    self.add_date(v, src, patient)
+            return  # a time of day alone (TM) singles nobody out
         if category == "uid":
             for v in values:
-                self.add_uid(v, source)
+                self.add_uid(v, src, patient)
             return
         if vr not in _VALUE_VRS:
             return
         if vr == "CS" and el.creator is None:
             return  # coded values of public attributes: terms, not identifiers
+        if el.creator is not None and disp is None and vr != "PN":
+            for v in values:  # a private tag nobody knows: only what has an identifier's form
+                self.add_forms(v, src, patient)
+            return
         for v in values:
             if vr == "PN":
-                self.add_name(v, category, source)
+                self.add_name(v, category, src, patient)
             elif category == "free-text" or len(v) > 64:
-                self.add_text(v, category, source)
+                self.add_text(v, category, src, patient)
             else:
-                self.add(v, category, source)
+                self.add(v, category, src, patient)
 
-    def add_dataset(self, ds: Dataset) -> None:
+    def add_dataset(self, ds: Dataset, patient: str = "",
+                    elements: Iterable[Element] | None = None) -> None:
         """Index every element of ``ds`` at any depth, and its file meta when present."""
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
             for el in walk(meta):
-                self.add_element(el, "latin-1")
-        encoding = text_encoding(ds)
-        for el in walk(ds):
-            self.add_element(el, encoding)
+                self.add_element(el, (), patient)
+        terms = charset_terms(ds)
+        for el in elements if elements is not None else walk(ds):
+            self.add_element(el, terms, patient)
 
     # -- searching ----------------------------------------------------------------------
 
     @property
     def matcher(self) -> Matcher:
         if self._matcher is None:
-            self._matcher = Matcher(self._tokens)
+            self._matcher = Matcher(t for t in self._tokens
+                                    if not (self.device and all(w in self.device for w in t.split())))
         return self._matcher
+
+
+def source_label(src: Source) -> str:
+    """``PatientName (0010,0010)``, or the private creator and tag."""
+    tag = fmt_tag(src.tag)
+    if src.creator:
+        return f'{tag} of "{src.creator}"'
+    kw = keyword(src.tag)
+    return f"{kw} {tag}" if kw else tag
+
+
+def charset_terms(ds: Dataset) -> tuple[str, ...]:
+    """The Specific Character Set terms of ``ds`` as stored (never decoded by pydicom)."""
+    item = ds.get_item(0x00080005)
+    if item is None or item.value is None:
+        return ()
+    raw = item.value
+    if isinstance(raw, bytes):
+        return tuple(t.strip() for t in raw.decode("latin-1").split("\\"))
+    if isinstance(raw, str):
+        return tuple(t.strip() for t in raw.split("\\"))
+    return tuple(str(t).strip() for t in raw)
+
+
+def element_texts(el: Element, terms: Sequence[str]) -> list[str]:
+    """Every value of a text element under every plausible reading of its bytes."""
+    if el.raw is not None and el.vr in TEXT_VRS:
+        out: list[str] = []
+        for text in readings(el.raw, terms).texts:
+            out.extend(v for v in (p.strip(" \x00") for p in text.split("\\")) if v)
+        return list(dict.fromkeys(out))
+    return text_values(el.elem) if el.elem is not None else []
 
 
 def printable_runs(raw: bytes) -> list[str]:

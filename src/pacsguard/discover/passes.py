@@ -12,9 +12,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pacsguard.discover.elements import text_encoding, walk
+from pacsguard.discover.elements import walk
 from pacsguard.discover.findings import Leak
-from pacsguard.discover.identifiers import IdentifierIndex, IdentInfo
+from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.records import FileRecord, make_record
 from pacsguard.discover.scan import pixel_text_risk
 from pacsguard.discover.search import search_bytes, search_dicom
@@ -28,8 +28,7 @@ __all__ = ["IndexPart", "SearchPart", "index_chunk", "search_chunk", "set_worker
 class IndexPart:
     """What pass 1 learnt from a chunk of originals."""
 
-    tokens: set[bytes] = field(default_factory=set)
-    info: dict[bytes, IdentInfo] = field(default_factory=dict)
+    index: IdentifierIndex = field(default_factory=IdentifierIndex)
     records: list[FileRecord] = field(default_factory=list)
     risky: set[str] = field(default_factory=set)
 
@@ -39,6 +38,8 @@ class SearchPart:
     """What pass 2 found in a chunk of outputs."""
 
     leaks: list[Leak] = field(default_factory=list)
+    #: hits of weak identifiers, with their key: leaks only in their patients' files
+    weak: list[tuple[Leak, bytes]] = field(default_factory=list)
     records: list[FileRecord] = field(default_factory=list)
     risky: set[str] = field(default_factory=set)
     #: rel -> structure signature (for sampling dciodvfy runs)
@@ -61,17 +62,13 @@ def index_chunk(root: str, paths: list[str], min_length: int) -> IndexPart:
             except (NotDicom, CorruptDicom):
                 continue
             elements = list(walk(df.ds))
-            for el in walk(df.file_meta):
-                index.add_element(el, "latin-1")
-            encoding = text_encoding(df.ds)
-            for el in elements:
-                index.add_element(el, encoding)
             rel = rel_posix(path, base)
-            part.records.append(make_record(df.ds, df.file_meta, rel, elements))
+            record = make_record(df.ds, df.file_meta, rel, elements)
+            index.add_dataset(df.ds, record.patient, elements)
+            part.records.append(record)
             if pixel_text_risk(df.ds):
                 part.risky.add(rel)
-    part.tokens = index.tokens
-    part.info = index.info
+    part.index = index.shed()
     return part
 
 
@@ -114,7 +111,9 @@ def search_chunk(root: str, paths: list[str]) -> SearchPart:
                 part.leaks.append(Leak(path=rel, location="file", kind="unreadable",
                                        detail=df.damaged))
             elements = list(walk(df.ds))
-            part.leaks.extend(search_dicom(df, rel, index, _SHOW, elements))
+            leaks, weak = search_dicom(df, rel, index, _SHOW, elements)
+            part.leaks.extend(leaks)
+            part.weak.extend(weak)
             part.records.append(make_record(df.ds, df.file_meta, rel, elements))
             shape = "|".join(f"{el.pattern}:{el.vr}:{0 if el.raw == b'' else 1}"
                              for el in elements)

@@ -14,43 +14,93 @@ from collections.abc import Iterable
 from pacsguard.discover.categories import NUMERIC_VRS, TEXT_VRS
 from pacsguard.discover.elements import Element, is_bulk, text_encoding, text_values, walk
 from pacsguard.discover.findings import Leak
-from pacsguard.discover.identifiers import IdentifierIndex
+from pacsguard.discover.identifiers import IdentifierIndex, IdentInfo, source_label
+from pacsguard.discover.judge import PERSONAL, Source, declared_options, identifies, location_keeps
 from pacsguard.discover.matcher import norm_bytes, norm_text
 from pacsguard.discover.walk import DicomFile
+from pacsguard.profile.options import Option
 
 __all__ = ["DICOMDIR_CLASS", "search_bytes", "search_dicom", "search_names"]
 
 DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
 #: Which token categories an element of a given VR may legitimately be searched for.
 _ONLY = {"UI": frozenset({"uid"}), "DA": frozenset({"date"}), "DT": frozenset({"date"})}
+_MARK_LOCATIONS = ("(0012,0063)", "(0012,0064)")  # De-identification Method, its codes
 
 
 class _Collector:
-    def __init__(self, index: IdentifierIndex, rel: str, show_values: bool) -> None:
+    """Turns matcher hits into leaks, each judged by :mod:`pacsguard.discover.judge`.
+
+    ``weak`` holds the hits of weak identifiers (single words of person names) with their
+    key: they are leaks only in files of the patients they came from, which the caller
+    settles (verify after pairing outputs with originals, the leak guard at once).
+    """
+
+    def __init__(self, index: IdentifierIndex, rel: str, show_values: bool,
+                 options: frozenset[Option] = frozenset()) -> None:
         self.index = index
         self.rel = rel
         self.show = show_values
+        self.options = options
         self.leaks: dict[tuple[str, str], Leak] = {}
+        self.weak: list[tuple[Leak, bytes]] = []
         self.explained: set[bytes] = set()
         self.simple_charset = False
+        #: the element being searched holds terminology (a CS value, a code): only names of
+        #: several words, contacts and UIDs can be leaks there
+        self.terms = False
 
     def hit(self, keys: Iterable[bytes], location: str, kind: str, detail: str = "",
-            allowed: frozenset[str] | None = None) -> None:
+            allowed: frozenset[str] | None = None, keeps: bool = False) -> None:
         for key in keys:
-            info = self.index.info.get(key)
+            info = self.index.lookup(key)
             if info is None:
                 continue
             if allowed is not None and info.category not in allowed:
                 continue
             self.explained.add(key)
+            if self.terms and (info.weak or info.category not in _IN_TERMS):
+                continue
             if (location, kind) in self.leaks:
                 continue
+            verdict = self._judge(info, keeps)
+            if verdict is None:
+                continue
+            src, action = verdict
             kind_used = "original-uid" if info.category == "uid" and kind == "value" else kind
-            self.leaks[(location, kind)] = Leak(
+            why = f"{info.category} from {source_label(src)}"
+            if action not in ("private", "C"):
+                why += f", which the profile {_VERBS.get(action, 'removes')}"
+            elif action == "C":
+                why += ", which cleaning must remove"
+            leak = Leak(
                 path=self.rel, location=location, kind=kind_used, category=info.category,
-                detail=detail or f"{info.category} from {info.source}",
+                detail=f"{why}; {detail}" if detail else why,
                 value=info.value if self.show else None,
+                source=source_label(src), action=action,
             )
+            if info.weak:
+                self.weak.append((leak, key))
+            else:
+                self.leaks[(location, kind)] = leak
+
+    def _judge(self, info: IdentInfo, keeps: bool) -> tuple[Source, str] | None:
+        """The source that makes ``info`` an identifier here, with its action, or None."""
+        for src in sorted(info.sources):
+            ok, action = identifies(src, self.options)
+            if ok and (not keeps or src.category in PERSONAL):
+                return src, action
+        return None
+
+
+_VERBS = {"X": "removes", "Z": "empties", "D": "replaces", "U": "replaces"}
+_BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "OB or OW", "US or OW"})
+_TEXT_BEARING = frozenset({0x00420011})  # Encapsulated Document: a PDF or CDA holds text
+_IN_TERMS = frozenset({"name", "contact", "uid"})
+#: Code Sequence Macro attributes (PS3.3 Table 8.8-1): code values, meanings, schemes.
+CODE_TAGS = frozenset({0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080105, 0x00080106,
+                       0x00080107, 0x0008010B, 0x0008010D, 0x0008010F, 0x00080117, 0x00080118,
+                       0x00080119, 0x00080120, 0x00080121, 0x00080122})
 
 
 def _scan_element(col: _Collector, el: Element, prefix: str, kind: str) -> None:
@@ -58,25 +108,31 @@ def _scan_element(col: _Collector, el: Element, prefix: str, kind: str) -> None:
     loc = prefix + el.location
     if is_bulk(el.tag) or el.vr == "SQ":
         return
+    if loc.startswith(_MARK_LOCATIONS):
+        return  # the De-identification Method says which profile ran: the tool's own words
     detail = f'private creator "{el.creator}"' if el.creator else ""
-    if el.vr in NUMERIC_VRS:
-        # Numbers are not searched (an instance number equal to a patient ID is no leak), but
+    if el.vr in NUMERIC_VRS or (el.vr in _BINARY_VRS and el.creator is None
+                                and el.tag not in _TEXT_BEARING):
+        # Numbers and standard binary data (LUTs, waveforms) are not searched (an instance
+        # number equal to a patient ID is no leak, digits turn up in any binary table), but
         # their bytes must not be reported by the whole-file safety net either.
         if el.raw:
             col.explained.update(m.keys_in_bytes(el.raw))
         return
+    keeps = kind == "value" and location_keeps(el.pattern, el.tag, el.creator, col.options)
+    col.terms = el.creator is None and (el.vr == "CS" or el.tag in CODE_TAGS)
     # A private VR comes from a guess (private dictionary) or from the writer: no restriction.
     allowed = _ONLY.get(el.vr) if el.creator is None else None
     if col.simple_charset and el.raw is not None and el.vr in TEXT_VRS:
         # ASCII-compatible character set: the stored bytes are the text. Searching them is
         # the decoded search (the index holds Latin-1 and UTF-8 forms), without decoding.
-        col.hit(m.keys_in_bytes(el.raw), loc, kind, detail, allowed)
+        col.hit(m.keys_in_bytes(el.raw), loc, kind, detail, allowed, keeps)
         return
     found_decoded: list[bytes] = []
     if el.elem is not None:
         for text in text_values(el.elem):
             found_decoded.extend(m.keys_in_text(text))
-        col.hit(found_decoded, loc, kind, detail, allowed)
+        col.hit(found_decoded, loc, kind, detail, allowed, keeps)
     if el.raw:
         raw_keys = [k for k in m.keys_in_bytes(el.raw) if k not in found_decoded]
         if (loc, kind) in col.leaks:  # already reported from the decoded value
@@ -84,9 +140,10 @@ def _scan_element(col: _Collector, el: Element, prefix: str, kind: str) -> None:
             return
         raw_kind = "raw-bytes" if kind == "value" else kind
         if el.elem is None or el.vr in ("UN", "OB", "OW") or el.creator is not None:
-            col.hit(raw_keys, loc, raw_kind, detail or f"raw bytes of a {el.vr} element", allowed)
+            col.hit(raw_keys, loc, raw_kind, detail or f"raw bytes of a {el.vr} element",
+                    allowed, keeps)
         else:
-            col.hit(raw_keys, loc, raw_kind, detail or "raw bytes", allowed)
+            col.hit(raw_keys, loc, raw_kind, detail or "raw bytes", allowed, keeps)
 
 
 def _simple_charset(df: DicomFile) -> bool:
@@ -97,12 +154,13 @@ def _simple_charset(df: DicomFile) -> bool:
 
 
 def search_dicom(df: DicomFile, rel: str, index: IdentifierIndex, show_values: bool,
-                 elements: list[Element] | None = None) -> list[Leak]:
-    """Every leak in one parsed output file (names are searched by :func:`search_names`).
+                 elements: list[Element] | None = None) -> tuple[list[Leak], list[tuple[Leak, bytes]]]:
+    """Every leak in one parsed output file (names are searched by :func:`search_names`),
+    judged under the options the file declares; and the weak hits (see :class:`_Collector`).
 
     ``elements`` is the already walked dataset, when the caller has it.
     """
-    col = _Collector(index, rel, show_values)
+    col = _Collector(index, rel, show_values, declared_options(df.ds))
     col.simple_charset = _simple_charset(df)
     m = index.matcher
     if df.has_preamble:
@@ -121,17 +179,11 @@ def search_dicom(df: DicomFile, rel: str, index: IdentifierIndex, show_values: b
         for off, key in m.finditer(norm_bytes(chunk)):
             # Element bytes run into the next tag (``PETIT^Anne`` + ``\xfe\xff``), so a
             # shorter key may match here where the element scan matched a longer one.
-            if key not in index.info or any(key in e for e in col.explained):
+            if index.lookup(key) is None or any(key in e for e in col.explained):
                 continue
-            col.explained.add(key)
-            info = index.info[key]
-            col.leaks[(f"@{start + off}", "file-bytes")] = Leak(
-                path=rel, location=f"@{start + off}", kind="file-bytes", category=info.category,
-                detail="bytes outside any parsed element",
-                value=info.value if show_values else None,
-            )
+            col.hit([key], f"@{start + off}", "file-bytes", "bytes outside any parsed element")
         start = max(start, hi)
-    return list(col.leaks.values())
+    return list(col.leaks.values()), col.weak
 
 
 def search_bytes(data: bytes, rel: str, index: IdentifierIndex, show_values: bool) -> list[Leak]:
@@ -140,15 +192,16 @@ def search_bytes(data: bytes, rel: str, index: IdentifierIndex, show_values: boo
     for off, key in index.matcher.finditer(norm_bytes(data)):
         if key in col.explained:
             continue
-        col.explained.add(key)
         col.hit([key], f"@{off}", "file-bytes", "in a file that is not DICOM")
-    return list(col.leaks.values())
+    return list(col.leaks.values())  # weak hits need a patient: a non-DICOM file has none
 
 
 def search_names(rel_paths: Iterable[str], index: IdentifierIndex, show_values: bool,
-                 ) -> list[Leak]:
-    """Leaks in file and folder names (each folder reported once)."""
+                 ) -> tuple[list[Leak], list[tuple[Leak, bytes]]]:
+    """Leaks in file and folder names (each folder reported once), and the weak hits
+    (single words of names: leaks where a file below belongs to their patient)."""
     leaks: list[Leak] = []
+    weak: list[tuple[Leak, bytes]] = []
     seen_dirs: set[str] = set()
     m = index.matcher
     for rel in rel_paths:
@@ -160,12 +213,19 @@ def search_names(rel_paths: Iterable[str], index: IdentifierIndex, show_values: 
                 if where in seen_dirs:
                     continue
                 seen_dirs.add(where)
-            keys = [k for _, k in m.finditer(norm_text(part))]
-            if keys:
-                info = index.info[keys[0]]
-                leaks.append(Leak(
+            for key in [k for _, k in m.finditer(norm_text(part))]:
+                info = index.lookup(key)
+                if info is None:
+                    continue
+                src = sorted(info.sources)[0]
+                leak = Leak(
                     path=where, location="file name" if is_file else "folder name", kind="path",
                     category=info.category, detail=f"{info.category} in a path component",
-                    value=info.value if show_values else None,
-                ))
-    return leaks
+                    value=info.value if show_values else None, source=source_label(src),
+                )
+                if info.weak:
+                    weak.append((leak, key))
+                    continue
+                leaks.append(leak)
+                break
+    return leaks, weak

@@ -22,6 +22,7 @@ from pacsguard.discover.dates import check_dates, shift_explains
 from pacsguard.discover.elements import text_values, walk
 from pacsguard.discover.findings import Leak, VerifyReport, mask_value
 from pacsguard.discover.identifiers import DEFAULT_MIN_LENGTH, IdentifierIndex
+from pacsguard.discover.judge import identifies
 from pacsguard.discover.passes import (
     IndexPart,
     SearchPart,
@@ -141,7 +142,7 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
     orig_records: list[FileRecord] = []
     orig_risky: set[str] = set()
     for part in parts:
-        index.merge(part.tokens, part.info)
+        index.merge(part.index)
         orig_records.extend(part.records)
         orig_risky |= part.risky
     if not orig_records:
@@ -161,32 +162,38 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
         if pool is not None:
             pool.shutdown()
     leaks: list[Leak] = []
+    weak: list[tuple[Leak, bytes]] = []
     out_records: list[FileRecord] = []
     out_risky: set[str] = set()
     shapes: dict[str, str] = {}
     for sp in found:
         leaks.extend(sp.leaks)
+        weak.extend(sp.weak)
         out_records.extend(sp.records)
         out_risky |= sp.risky
         shapes.update(sp.shapes)
         report.outputs += sp.dicom
         report.other_files += sp.other
-    leaks.extend(search_names((rel_posix(p, deidentified) for p in out_files), index,
-                              show_values))
+    name_leaks, name_weak = search_names((rel_posix(p, deidentified) for p in out_files), index,
+                                         show_values)
+    leaks.extend(name_leaks)
 
     # Set-level checks.
     pairs = pair_records(orig_records, out_records)
+    leaks.extend(_own_patients(weak + name_weak, pairs, index))
     report.paired = len(pairs)
     report.counts_in = counts(orig_records)
     report.counts_out = counts(out_records)
     leaks.extend(check_grouping(pairs, out_records))
-    original_uids = {i.value for i in index.info.values() if i.category == "uid"}
+    original_uids = {i.value for i in index.info.values() if i.category == "uid"
+                     and any(identifies(s, frozenset())[0] for s in i.sources)}
     leaks.extend(check_references(pairs, orig_records, out_records, original_uids))
     date_leaks, usual_days = check_dates(pairs, out_records, show_values)
     leaks = _drop_shifted_coincidences(leaks, usual_days, index, deidentified) + date_leaks
     unpaired_out = len([r for r in out_records if not r.is_dicomdir]) - len(pairs)
     if unpaired_out:
-        report.notes.append(f"{unpaired_out} output file(s) could not be paired with an original")
+        report.notes.append(f"{unpaired_out} output file(s) could not be paired with an original "
+                            "(single words of person names are not searched in them)")
     unpaired_in = report.counts_in.get("instances", 0) - len(pairs)
     if unpaired_in:
         report.notes.append(f"{unpaired_in} original file(s) have no output (dropped or unpaired)")
@@ -198,6 +205,26 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
         leaks = _mask_paths(leaks, index)
     report.leaks = sorted(set(leaks))
     return report
+
+
+def _own_patients(weak: list[tuple[Leak, bytes]], pairs: dict[str, FileRecord],
+                  index: IdentifierIndex) -> list[Leak]:
+    """The weak hits that are leaks: found in a file (or above a file, for a folder name)
+    of a patient the word came from. In an output paired with no original, whose patient is
+    unknown, single name words are not judged (the report's notes say how many outputs)."""
+    patients_under: dict[str, set[str]] = defaultdict(set)
+    for rel, orig in pairs.items():
+        parts = rel.split("/")
+        for i in range(1, len(parts) + 1):
+            patients_under["/".join(parts[:i])].add(orig.patient)
+    kept: dict[tuple[str, str, str], Leak] = {}
+    for leak, key in weak:
+        info = index.lookup(key)
+        owners = patients_under.get(leak.path)
+        if info is None or owners is None or not owners & info.patients:
+            continue
+        kept.setdefault((leak.path, leak.location, leak.kind), leak)
+    return list(kept.values())
 
 
 def _drop_shifted_coincidences(leaks: list[Leak], usual_days: dict[str, int],
