@@ -8,6 +8,7 @@ exception's type name (its message could quote a value).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -19,11 +20,9 @@ from pydicom import dcmwrite
 from pydicom.dataset import Dataset
 
 from pacsguard.batch.reader import is_dicomdir, quiet_pydicom, read_dicom
-from pacsguard.deid.cache import LRU
 from pacsguard.deid.engine import Deidentifier, DeidResult
-from pacsguard.deid.identifiers import FileIdentifiers
 from pacsguard.deid.keys import SecretKey
-from pacsguard.deid.leakguard import LeakGuard
+from pacsguard.deid.leakguard import LeakGuard, person_names
 from pacsguard.deid.marking import mark
 from pacsguard.deid.risk import document_risk, embedded_overlay_groups, pixel_risk
 from pacsguard.errors import CorruptDicom, FailClosed, FileRejected, NotDicom
@@ -70,7 +69,7 @@ class FileWorker:
     def __init__(self, cfg: WorkerConfig) -> None:
         quiet_pydicom()
         self._pixel_policy: PixelPolicy | None = None
-        self._guards: LRU[LeakGuard] = LRU()
+        self._guard = LeakGuard(cfg.policy)
         self.cfg = cfg
         self.engine = Deidentifier(cfg.policy, cfg.key)
 
@@ -114,7 +113,8 @@ class FileWorker:
                 raise FailClosed(risk[0], risk[1] + "; no pixel cleaner is on (--clean-pixels)")
             raise FailClosed("overlay-in-pixel-data",
                              "an overlay is stored in the pixel data's high bits")
-        ctx = self.engine.context_for(ds)
+        index = self._guard.index(ds)  # before masking: what verify would search for
+        ctx = self.engine.context_for(ds, names=person_names(index))
         identity, name = ctx.identity, _text(ds, 0x00100010) if self.cfg.linkage else ""
         pixel_ids = sorted(ctx.ids.all_strings()) if needs_pixels else []
         result = self.engine.deidentify(ds, ctx)
@@ -123,20 +123,17 @@ class FileWorker:
             pixel_result = self._clean_pixels(ds, pixel_ids)
             mark(ds, policy, pixels_cleaned=True)
             cleaned = True
-        leak = self._guard(ctx.ids, ctx.pseudonym).find(ds)
-        if leak:
-            raise FailClosed("residual-identifier",
-                             f"an identifying value would remain at {leak}")
         rel = output_relpath(result)
-        staged, written = self._stage(ds, rel, str(path))
+        data = _encode(ds)
+        leak = self._guard.find(index, data, ctx.shift_days)
+        if leak is not None:
+            raise FailClosed("residual-identifier", f"{leak.category or 'an'} identifier would "
+                             f"remain at {leak.location} ({leak.kind}, from {leak.source})")
+        staged, written = self._stage(data, rel, str(path))
         return Outcome(str(path), "written", output=rel, staged=staged, bytes_in=size,
                        bytes_out=written,
                        pseudonym=result.pseudonym, identity=identity if self.cfg.linkage else "",
                        patient_name=name, pixels_cleaned=cleaned, pixel_result=pixel_result)
-
-    def _guard(self, ids: FileIdentifiers, pseudonym: str) -> LeakGuard:
-        return self._guards.get((ids.key(), pseudonym),
-                                lambda: LeakGuard(ids, self.cfg.policy, pseudonym=pseudonym))
 
     def _clean_pixels(self, ds: Dataset, identifiers: list[str]) -> PixelResult:
         if self._pixel_policy is None:
@@ -158,20 +155,27 @@ class FileWorker:
             result.thumbnails = (b"", result.thumbnails[1])  # the original is identifying
         return result
 
-    def _stage(self, ds: Dataset, rel: str, source: str) -> tuple[str, int]:
+    def _stage(self, data: bytes, rel: str, source: str) -> tuple[str, int]:
         """Write next to the target under a hidden temporary name; the main process renames
         it into place (atomically), so it alone settles which input wins a duplicate."""
         target = self.cfg.out_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         token = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-        _decode_if_reencoded(ds)
         tmp = target.with_name(f".{target.name}.{token}.tmp")
         try:
-            dcmwrite(tmp, ds, enforce_file_format=True)
+            tmp.write_bytes(data)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        return str(tmp.relative_to(self.cfg.out_dir)), tmp.stat().st_size
+        return str(tmp.relative_to(self.cfg.out_dir)), len(data)
+
+
+def _encode(ds: Dataset) -> bytes:
+    """The whole output file, in memory: the leak guard searches exactly what is written."""
+    _decode_if_reencoded(ds)
+    buffer = io.BytesIO()
+    dcmwrite(buffer, ds, enforce_file_format=True)
+    return buffer.getvalue()
 
 
 def _decode_if_reencoded(ds: Dataset) -> None:

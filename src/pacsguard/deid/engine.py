@@ -16,7 +16,7 @@ How an element's action is decided, first match wins:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,13 +145,15 @@ class Deidentifier:
         return Action.K
 
     # -- applying ---------------------------------------------------------------------
-    def context_for(self, ds: Dataset) -> FileContext:
-        """Patient identity, pseudonym, date shift and text cleaner for one file."""
+    def context_for(self, ds: Dataset, names: Iterable[str] = ()) -> FileContext:
+        """Patient identity, pseudonym, date shift and text cleaner for one file; ``names``
+        are person names found deeper in it (see :func:`collect`)."""
         pid = _first_text(ds, PATIENT_ID)
         identity = pid if pid else "name:" + _first_text(ds, PATIENT_NAME) + "|" + _first_text(
             ds, PATIENT_BIRTH_DATE)
         shift = self.pseudo.date_shift_days(identity) if self.policy.shifts_dates else None
-        ids = collect(ds, institutions=not self.policy.has(Option.RETAIN_INSTITUTION_IDENTITY))
+        ids = collect(ds, institutions=not self.policy.has(Option.RETAIN_INSTITUTION_IDENTITY),
+                      names=names)
         return FileContext(identity, self.pseudo.patient_pseudonym(identity), shift, ids,
                            self._cleaner(ids, shift))
 
@@ -192,6 +194,10 @@ class Deidentifier:
             # writes its original bytes back as they were (fast, and byte-exact).
             raw = ds.get_item(tag)
             vr = raw.VR or _dictionary_vr(int(tag))
+            if vr == "UN" and tag.group % 2 == 0:
+                # A standard attribute stored as UN (a sequence, say) is judged, and decoded,
+                # by its dictionary VR: kept as UN, its content would escape every rule.
+                vr = _dictionary_vr(int(tag))
             if tag.group % 2 == 1:
                 assert plan is not None
                 if tag in plan.creators_kept:

@@ -11,8 +11,13 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
+
+from pacsguard.discover.charsets import readings
+from pacsguard.discover.identifiers import charset_terms
+from pacsguard.errors import FailClosed
 
 # Explicit tags, never keywords: a misspelled keyword would silently collect nothing.
 PATIENT_NAME = 0x00100010
@@ -88,7 +93,19 @@ class FileIdentifiers:
             yield from group
 
 
-def _values(ds: Dataset, tag: int) -> list[str]:
+def _values(ds: Dataset, tag: int, terms: tuple[str, ...] = ()) -> list[str]:
+    item = ds.get_item(tag)
+    if item is None:
+        return []
+    if isinstance(item, RawDataElement) and isinstance(item.value, bytes):
+        # Every plausible reading of the stored bytes: a name stored in another character
+        # set than the declared one must still be found in the text it is copied into.
+        found = readings(item.value, terms)
+        if not found.reliable:
+            raise FailClosed("charset-undecodable", f"({tag >> 16:04X},{tag & 0xFFFF:04X}) "
+                             "cannot be read in its declared Specific Character Set")
+        parts = [p.strip().strip("\x00").strip() for t in found.texts for p in t.split("\\")]
+        return list(dict.fromkeys(p for p in parts if p))
     elem = ds.get(tag)
     if elem is None or elem.VR == "SQ" or elem.value in (None, "", b""):
         return []
@@ -121,16 +138,24 @@ def _add_person(ids: FileIdentifiers, raw: str, *, min_part: int = 2) -> None:
                     ids.names.add(word)
 
 
-def collect(ds: Dataset, *, institutions: bool = True) -> FileIdentifiers:
+def collect(ds: Dataset, *, institutions: bool = True, names: Iterable[str] = ()
+            ) -> FileIdentifiers:
     """Every identifying value of the patient (and staff) found in the top level of ``ds``
-    and in its Other Patient IDs Sequence (nested values are masked by the rules, and the
-    leak guard reads every depth)."""
+    and in its Other Patient IDs Sequence, plus ``names``: the person names found deeper
+    (SR content, nested staff), which text must be cleaned of too.
+
+    Raises :class:`FailClosed` (``charset-undecodable``) when a name or an ID cannot be read
+    in the declared character set: text cannot be cleaned of a name nobody can read.
+    """
     ids = FileIdentifiers()
+    terms = charset_terms(ds)
     for tag in _PERSON_TAGS:
-        for v in _values(ds, tag):
+        for v in _values(ds, tag, terms):
             _add_person(ids, v)
+    for name in names:
+        _add_person(ids, name)
     for tag in _ID_TAGS:
-        for v in _values(ds, tag):
+        for v in _values(ds, tag, terms):
             if len(v) >= 2:
                 ids.ids.add(v)
     seq = ds.get(OTHER_PATIENT_IDS_SEQ)

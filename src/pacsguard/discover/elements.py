@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_sequence
 from pydicom.multival import MultiValue
@@ -69,7 +69,12 @@ class Element:
         """The decoded element, or None when its value cannot be decoded."""
         if self._elem is False:
             try:
-                self._elem = self._ds[self.tag]
+                # Converted aside, never in place: a de-identifier walks the original before
+                # it writes it, and a raw element left raw is written back byte for byte.
+                item = self._ds.get_item(self.tag)
+                self._elem = convert_raw_data_element(
+                    item, encoding=self._ds._character_set, ds=self._ds) if isinstance(
+                    item, RawDataElement) else item
             except Exception:  # an undecodable value must not stop anything; it is flagged
                 self._elem = None
                 self.error = True

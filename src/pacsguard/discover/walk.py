@@ -20,7 +20,7 @@ from pydicom.errors import InvalidDicomError
 from pacsguard.discover.elements import is_bulk
 from pacsguard.errors import CorruptDicom, InputError, NotDicom
 
-__all__ = ["DicomFile", "iter_files", "read_dicom", "rel_posix"]
+__all__ = ["DicomFile", "iter_files", "parse_dicom", "read_dicom", "rel_posix"]
 
 _PREAMBLE = 128
 
@@ -79,6 +79,11 @@ def read_dicom(path: Path) -> DicomFile:
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptDicom("unreadable", "the file cannot be read") from exc
+    return parse_dicom(data, path)
+
+
+def parse_dicom(data: bytes, path: Path) -> DicomFile:
+    """Parse the bytes of one file (``path`` names it); raise as :func:`read_dicom`."""
     looks_dicom = len(data) >= _PREAMBLE + 4 and data[_PREAMBLE : _PREAMBLE + 4] == b"DICM"
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=not looks_dicom)
