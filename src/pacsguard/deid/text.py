@@ -28,7 +28,6 @@ from pacsguard.deid.identifiers import FileIdentifiers, fold
 from pacsguard.discover.forms import EMAIL, LONG_NUMBER, MIXED_ID, PHONE, is_phone
 
 
-
 def _date_forms(yyyymmdd: str) -> list[str]:
     try:
         d = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))

@@ -10,6 +10,7 @@ at all is *unreliable*: de-identification refuses to guess (``charset-undecodabl
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -64,10 +65,8 @@ def readings(raw: bytes, terms: Sequence[str]) -> Readings:
         except (UnicodeError, LookupError, ValueError):
             reliable = False
     texts.append(raw.decode("latin-1"))
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         texts.append(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
     if len(raw) >= 4 and raw.count(0) * 3 >= len(raw):  # NUL-interleaved: UTF-16 text
         for codec in ("utf-16-le", "utf-16-be"):
             texts.append(stored[: len(stored) // 2 * 2].decode(codec, "replace"))

@@ -300,6 +300,9 @@ class IdentifierIndex:
                 return  # the knowledge base calls it safe to keep
             if disp == "o":
                 category = "date"
+        if category not in ("date", "uid") and (
+                vr not in _VALUE_VRS or (vr == "CS" and el.creator is None)):
+            return  # numbers, binary data, codes of public attributes: never decoded
         values = element_texts(el, terms)
         if not values and el.raw and vr in ("UN", "OB") and el.creator is not None:
             values = printable_runs(el.raw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 __all__ = ["Matcher", "key_of", "norm_bytes", "norm_text", "token_of"]
 
@@ -69,6 +70,13 @@ def variants(text: str) -> set[bytes]:
     return forms
 
 
+@lru_cache(maxsize=64)
+def _compile(words: frozenset[bytes]) -> re.Pattern[bytes]:
+    """The trie regex for ``words``, remembered: a series' files share their words."""
+    return re.compile(
+        rb"(?<![" + _ALNUM + rb"])(?:" + _trie_regex(sorted(words)) + rb")(?![" + _ALNUM + rb"])")
+
+
 class _Node(dict[int, "_Node"]):
     end: bool = False
 
@@ -97,26 +105,52 @@ def _emit(node: _Node) -> bytes:
     return body
 
 
+_NUMBER_RUN = re.compile(rb"(?<![" + _ALNUM + rb"])[0-9]+(?: [0-9]+)+(?![" + _ALNUM + rb"])")
+_UID_TOKEN = re.compile(rb"[0-9]+(?: [0-9]+){2,}")
+_MAX_UID_GROUPS = 40  # a UID has at most 64 characters: 32 components
+
+
 class Matcher:
-    """Find stored identifiers in normalised bytes; each hit is reported by its key."""
+    """Find stored identifiers in normalised bytes; each hit is reported by its key.
+
+    UIDs (all-digit tokens of three components or more) are not put in the trie: they are
+    found by looking up every run of digit groups in a set. Each file has UIDs of its own,
+    so this keeps the compiled trie the same for all the files of a patient (the leak guard
+    compiles it once per patient, not once per file).
+    """
 
     def __init__(self, tokens: Iterable[bytes]) -> None:
         toks = sorted({t for t in tokens if t})
         self.size = len(toks)
-        if toks:
-            pattern = (
-                rb"(?<![" + _ALNUM + rb"])(?:" + _trie_regex(toks) + rb")(?![" + _ALNUM + rb"])"
-            )
-            self._re: re.Pattern[bytes] | None = re.compile(pattern)
-        else:
-            self._re = None
+        self._uids = frozenset(t for t in toks if _UID_TOKEN.fullmatch(t))
+        words = frozenset(t for t in toks if t not in self._uids)
+        self._re = _compile(words) if words else None
 
     def finditer(self, normalised: bytes) -> Iterator[tuple[int, bytes]]:
         """Yield ``(offset, key)`` for every identifier found in already normalised bytes."""
-        if self._re is None:
-            return
-        for m in self._re.finditer(normalised):
-            yield m.start(), key_of(m.group())
+        if self._re is not None:
+            for m in self._re.finditer(normalised):
+                yield m.start(), key_of(m.group())
+        if self._uids:
+            yield from self._uid_hits(normalised)
+
+    def _uid_hits(self, normalised: bytes) -> Iterator[tuple[int, bytes]]:
+        # Values run together once normalised (UID\\UID, "UID 3"): try every stretch of
+        # whole groups, longest first, so a UID is found inside a longer run of numbers.
+        for m in _NUMBER_RUN.finditer(normalised):
+            groups = m.group().split(b" ")
+            offsets = [m.start()]
+            for g in groups[:-1]:
+                offsets.append(offsets[-1] + len(g) + 1)
+            i = 0
+            while i < len(groups) - 2:
+                for j in range(min(len(groups), i + _MAX_UID_GROUPS), i + 2, -1):
+                    candidate = b" ".join(groups[i:j])
+                    if candidate in self._uids:
+                        yield offsets[i], key_of(candidate)
+                        i = j - 1
+                        break
+                i += 1
 
     def keys_in_text(self, text: str) -> list[bytes]:
         return [k for _, k in self.finditer(norm_text(text))]

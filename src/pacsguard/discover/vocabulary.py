@@ -21,8 +21,8 @@ _CAMEL = re.compile(r"[A-Z][a-z]+|[A-Z]+(?![a-z])|[a-z]+")
 @lru_cache(maxsize=1)
 def vocabulary() -> frozenset[bytes]:
     """Lower-case words of the standard's attribute and UID names (about 2,000)."""
+    from pydicom._dicom_dict import DicomDictionary
     from pydicom._uid_dict import UID_dictionary
-    from pydicom.datadict import DicomDictionary
 
     words: set[str] = set()
     for entry in DicomDictionary.values():
