@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import crosscheck
 from pacsguard.deid.keys import SecretKey
 
 TEST_KEY_HEX = "5a" * 32
@@ -28,3 +29,13 @@ def key_file(tmp_path: Path) -> Path:
     path = tmp_path / "test.key"
     path.write_text(TEST_KEY_HEX + "\n")
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    crosscheck.start()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Only on the controlling process, and only when the tests themselves passed.
+    if exitstatus == 0:
+        crosscheck.finish(session)

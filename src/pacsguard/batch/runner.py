@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pacsguard import __version__
+from pacsguard.batch.crosscheck import note_written
 from pacsguard.batch.journal import Journal, JournalRow
 from pacsguard.batch.walk import WalkStats, iter_files
 from pacsguard.batch.worker import FileWorker, Outcome, WorkerConfig, init_worker, run_one
@@ -132,6 +133,7 @@ def run_deid(run: DeidRun) -> Summary:
     summary = Summary()
     stats = WalkStats()
     gallery: list[tuple[str, Any]] = []
+    kept = run.worker.policy.kept_tags()
     # With a progress bar, count the files first (a walk of names only) to show a total and ETA.
     total = (sum(1 for _ in iter_files(run.inputs, WalkStats(), exclude=(run.out_dir, run.side)))
              if run.progress else None)
@@ -156,7 +158,7 @@ def run_deid(run: DeidRun) -> Summary:
     def record(o: Outcome) -> None:
         outcome = o.outcome
         if outcome == "written":
-            outcome = _commit(run.out_dir, o, journal, summary)
+            outcome = _commit(run.out_dir, o, journal, summary, kept)
         summary.counts[outcome] += 1
         reason, detail = o.reason, o.detail
         if outcome == "duplicate":
@@ -219,7 +221,8 @@ def _write_gallery(path: Path, items: list[tuple[str, Any]], *, show_values: boo
     os.replace(tmp, path)
 
 
-def _commit(out_dir: Path, o: Outcome, journal: Journal, summary: Summary) -> str:
+def _commit(out_dir: Path, o: Outcome, journal: Journal, summary: Summary,
+            kept: frozenset[int] = frozenset()) -> str:
     """Rename a staged file into place. Two inputs with one SOP Instance UID: the input whose
     path sorts first wins, whatever order the workers finished in (reproducible output)."""
     staged, target = out_dir / o.staged, out_dir / o.output
@@ -229,6 +232,7 @@ def _commit(out_dir: Path, o: Outcome, journal: Journal, summary: Summary) -> st
         staged.unlink(missing_ok=True)
         return "duplicate"
     os.replace(staged, target)  # atomic: a reader never sees half a file
+    note_written(o.input, target, kept)
     if owner is not None and owner != o.input:  # the earlier owner loses its claim
         if this_run:  # an owner from an earlier run was never counted in this summary
             summary.counts["written"] -= 1

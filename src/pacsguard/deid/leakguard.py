@@ -20,7 +20,6 @@ from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.search import search_dicom
 from pacsguard.discover.walk import parse_dicom
-from pacsguard.profile.actions import Action
 from pacsguard.profile.policy import Policy
 
 __all__ = ["LeakGuard", "person_names"]
@@ -32,7 +31,7 @@ class LeakGuard:
     """Index an original before masking, then search the bytes written for it."""
 
     def __init__(self, policy: Policy) -> None:
-        self._kept = frozenset(t for t, a in policy.overrides.items() if a is Action.K)
+        self._kept = policy.kept_tags()
 
     @staticmethod
     def index(ds: Dataset) -> IdentifierIndex:

@@ -98,6 +98,10 @@ class Policy:
         """True when dates are shifted (Modified Dates), false when kept or removed."""
         return Option.RETAIN_LONGITUDINAL_MODIFIED_DATES in self.options
 
+    def kept_tags(self) -> frozenset[int]:
+        """Tags the policy keeps by name (``[actions] X = "keep"``): the user's choice."""
+        return frozenset(t for t, a in self.overrides.items() if a is Action.K)
+
     def has(self, option: Option) -> bool:
         return option in self.options
 
