@@ -44,7 +44,9 @@ class PixelChecker:
         return self._detect is not None
 
     def check(self, ds: Dataset, rel: str, index: IdentifierIndex, identifiers: list[str],
-              show_values: bool) -> list[Leak]:
+              show_values: bool, patient: str | None = None) -> list[Leak]:
+        """Leaks in the text read in ``ds``'s pixels; single words of names count only when
+        they are ``patient``'s (the original patient of this output)."""
         if self._detect is None or 0x7FE00010 not in ds:
             return []
         try:
@@ -55,10 +57,12 @@ class PixelChecker:
             return []
         leaks: list[Leak] = []
         for box in boxes:
-            keys = index.matcher.keys_in_text(str(box.text))
-            if not keys and str(box.classification) == "other":
+            infos = [i for k in index.matcher.keys_in_text(str(box.text))
+                     if (i := index.lookup(k)) is not None
+                     and (not i.weak or (patient is not None and patient in i.patients))]
+            if not infos and str(box.classification) == "other":
                 continue
-            info = index.info.get(keys[0]) if keys else None
+            info = infos[0] if infos else None
             leaks.append(Leak(
                 path=rel, location=f"(7FE0,0010) frame {int(box.frame)}", kind="pixel-text",
                 category=info.category if info else str(box.classification),

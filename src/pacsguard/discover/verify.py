@@ -309,14 +309,26 @@ def _pixels(report: VerifyReport, detector: str | None, pixels: str,
     checker = PixelChecker(detector)
     leaks: list[Leak] = []
     if checker.active:
-        ident_values = sorted({i.value for i in index.info.values() if i.category != "uid"})
+        # Single words of names are looked for only in their own patients' images.
+        strong: set[str] = set()
+        weak: dict[str, set[str]] = defaultdict(set)
+        for key, info in index.info.items():
+            if info.category == "uid" or index.lookup(key) is None:
+                continue
+            if not info.weak:
+                strong.add(info.value)
+            for patient in info.patients:
+                weak[patient].add(info.value)
         todo = sorted(out_risky | {r for r, o in pairs.items() if o.rel in orig_risky})
         for rel in todo:
             try:
                 df = read_dicom(deidentified / rel if deidentified.is_dir() else deidentified)
             except (NotDicom, CorruptDicom):
                 continue
-            leaks.extend(checker.check(df.ds, rel, index, ident_values, show_values))
+            patient = pairs[rel].patient if rel in pairs else None
+            values = sorted(strong | weak.get(patient, set())) if patient is not None else sorted(
+                strong)
+            leaks.extend(checker.check(df.ds, rel, index, values, show_values, patient))
         checker.status += f" on {len(todo)} image(s) ({pixels})"
     else:
         report.notes.append(f"pixel check {checker.status}")
