@@ -325,9 +325,9 @@ def _pixels(report: VerifyReport, detector: str | None, pixels: str,
                 df = read_dicom(deidentified / rel if deidentified.is_dir() else deidentified)
             except (NotDicom, CorruptDicom):
                 continue
-            patient = pairs[rel].patient if rel in pairs else None
-            values = sorted(strong | weak.get(patient, set())) if patient is not None else sorted(
-                strong)
+            owner = pairs.get(rel)
+            patient = owner.patient if owner is not None else None
+            values = sorted(strong | weak.get(owner.patient, set())) if owner else sorted(strong)
             leaks.extend(checker.check(df.ds, rel, index, values, show_values, patient))
         checker.status += f" on {len(todo)} image(s) ({pixels})"
     else:
