@@ -326,9 +326,9 @@ def _pixels(report: VerifyReport, detector: str | None, pixels: str,
             except (NotDicom, CorruptDicom):
                 continue
             owner = pairs.get(rel)
-            patient = owner.patient if owner is not None else None
+            own = owner.patient if owner is not None else None
             values = sorted(strong | weak.get(owner.patient, set())) if owner else sorted(strong)
-            leaks.extend(checker.check(df.ds, rel, index, values, show_values, patient))
+            leaks.extend(checker.check(df.ds, rel, index, values, show_values, own))
         checker.status += f" on {len(todo)} image(s) ({pixels})"
     else:
         report.notes.append(f"pixel check {checker.status}")
