@@ -71,10 +71,16 @@ class Element:
             try:
                 # Converted aside, never in place: a de-identifier walks the original before
                 # it writes it, and a raw element left raw is written back byte for byte.
+                # Standard sequences are the exception: the de-identifier decodes each of them
+                # anyway (to clean its items), so decoding them once, in place, saves a parse.
                 item = self._ds.get_item(self.tag)
-                self._elem = convert_raw_data_element(
-                    item, encoding=self._ds._character_set, ds=self._ds) if isinstance(
-                    item, RawDataElement) else item
+                if not isinstance(item, RawDataElement):
+                    self._elem = item
+                elif self.vr == "SQ" and (self.tag >> 16) % 2 == 0:
+                    self._elem = self._ds[self.tag]
+                else:
+                    self._elem = convert_raw_data_element(
+                        item, encoding=self._ds._character_set, ds=self._ds)
             except Exception:  # an undecodable value must not stop anything; it is flagged
                 self._elem = None
                 self.error = True
