@@ -1,9 +1,10 @@
 """A self-contained HTML page: inline CSS, inline SVG charts, no script, no network.
 
 Every text passed in is escaped; the page states the number of values it masks
-(callers mask them beforehand). Text may break anywhere (``overflow-wrap:anywhere``):
-paths and tag paths are single tokens far wider than a screen, and a page that scrolls
-sideways hides the columns a reader needs.
+(callers mask them beforehand). Long words break (``overflow-wrap``): paths and tag paths
+are single tokens far wider than a screen, and a page that scrolls sideways hides the
+columns a reader needs. Only fixed-layout tables break *anywhere*: in an auto-layout table
+that would let the browser squeeze columns until short words like "files" split.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ __all__ = ["HtmlPage"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;
-max-width:70rem;padding:0 1rem;color:#1d2433;background:#fff;overflow-wrap:anywhere}
+max-width:70rem;padding:0 1rem;color:#1d2433;background:#fff;overflow-wrap:break-word}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
 border-bottom:1px solid #d8dde6;padding-bottom:.3rem}
 .sub{color:#5b6474;margin-top:0}
@@ -27,9 +28,9 @@ border-bottom:1px solid #d8dde6;padding-bottom:.3rem}
 .card.bad{border-color:#c0392b;background:#fdf2f1}.card.good{border-color:#1e8449;background:#f0f9f3}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
 th,td{border-bottom:1px solid #e6e9ef;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f4f6f9}td.num{text-align:right;font-variant-numeric:tabular-nums;
-overflow-wrap:normal;white-space:nowrap}
-table.fixed{table-layout:fixed}thead th{position:sticky;top:0}
+th{background:#f4f6f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.fixed{table-layout:fixed}table.fixed th,table.fixed td{overflow-wrap:anywhere}
+thead th{position:sticky;top:0}
 tr.group th{background:#eef1f6;border-top:2px solid #c9d0dc;font-weight:600}
 tr.group .count{color:#5b6474;font-weight:400;font-size:.82rem;margin-left:.6rem}
 code,td.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}
