@@ -2,30 +2,67 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import groupby
+
 from rich.console import Console
 
 from pacsguard.discover.findings import KINDS, VerifyReport, mask_value
 from pacsguard.discover.scan import ScanReport
-from pacsguard.report import HtmlPage, data_table, summary_table
+from pacsguard.report import HtmlPage, RowGroup, data_table, grouped_tables, summary_table
 
-__all__ = ["scan_html", "scan_terminal", "verify_html", "verify_terminal"]
+__all__ = ["scan_html", "scan_terminal", "short_path", "verify_html", "verify_terminal"]
 
 _LEVELS = ("patients", "studies", "series", "instances")
+_NONE = "–"
+#: The terminal leak listing stays readable in a 110-column window even when wider.
+_TERMINAL_WIDTH = 110
 
 
-def _leak_rows(report: VerifyReport) -> list[list[str]]:
-    rows = []
-    for leak in sorted(report.leaks):
-        row = [leak.path, leak.location, leak.kind, leak.category or "-", leak.detail]
-        if report.show_values:
-            row.append(leak.value or "")
-        rows.append(row)
-    return rows
+def short_path(path: str, keep: int = 2) -> str:
+    """The last ``keep`` components of a POSIX path, the rest elided as "…".
+
+    The end of an output path tells files apart (series folder, file name); its start is
+    the same long prefix in every row and would only push the other columns aside.
+    """
+    parts = path.split("/")
+    return path if len(parts) <= keep else "…/" + "/".join(parts[-keep:])
 
 
-def _leak_columns(report: VerifyReport) -> list[str]:
-    cols = ["output", "location", "kind", "category", "detail"]
-    return [*cols, "value"] if report.show_values else cols
+def _leak_groups(report: VerifyReport) -> tuple[list[str], list[int], list[RowGroup]]:
+    """Columns, their relative widths, and the alarms grouped by output file (or folder).
+
+    The columns a reviewer judges an alarm by come first: where, what kind, which attribute
+    of the original it came from and its PS3.15 action, why. Source and action are
+    dropped when no alarm has one, rather than showing a column of dashes.
+    """
+    leaks = sorted(report.leaks)
+    provenance = any(leak.source or leak.action for leak in leaks)
+    cols: list[tuple[str, int]] = [("location", 30), ("kind", 14)]
+    if provenance:
+        cols += [("source attribute", 20), ("action", 8)]
+    cols.append(("reason", 36))
+    if report.show_values:
+        cols.append(("value", 16))
+    groups = []
+    for path, items in groupby(leaks, key=lambda leak: leak.path):
+        rows: list[list[object]] = []
+        kinds: Counter[str] = Counter()
+        for leak in items:
+            kinds[leak.kind] += 1
+            row: list[object] = [leak.location,
+                                 f"{leak.kind} · {leak.category}" if leak.category else leak.kind]
+            if provenance:
+                row += [leak.source or _NONE, leak.action or _NONE]
+            row.append(leak.detail or _NONE)
+            if report.show_values:
+                row.append(leak.value or _NONE)
+            rows.append(row)
+        n = len(rows)
+        note = f"{n} alarm{'s' if n > 1 else ''}: " + ", ".join(
+            f"{k} ×{c}" if c > 1 else k for k, c in sorted(kinds.items()))
+        groups.append(RowGroup(short_path(path), path, rows, note))
+    return [c for c, _ in cols], [w for _, w in cols], groups
 
 
 def verify_terminal(report: VerifyReport, console: Console, max_rows: int = 50) -> None:
@@ -46,7 +83,15 @@ def verify_terminal(report: VerifyReport, console: Console, max_rows: int = 50) 
     if report.leaks:
         console.print(data_table("leaks by kind", ["kind", "count", "meaning"],
                                  [[k, n, KINDS.get(k, "")] for k, n in report.by_kind().items()]))
-        console.print(data_table("leaks", _leak_columns(report), _leak_rows(report), max_rows))
+        cols, widths, groups = _leak_groups(report)
+        # A kind or value cut over two lines is hard to read (and to search for): kinds and
+        # short values stay whole.
+        mins = [0] * len(cols)
+        mins[cols.index("kind")] = max(len(leak.kind) for leak in report.leaks)
+        if report.show_values:
+            mins[-1] = min(30, max(len(leak.value or "") for leak in report.leaks))
+        console.print(grouped_tables("leaks by output file", cols, groups, widths,
+                                     min(console.width, _TERMINAL_WIDTH), max_rows, mins))
     for note in report.notes:
         console.print(f"note: {note}")
 
@@ -66,8 +111,12 @@ def verify_html(report: VerifyReport) -> str:
     page.heading("Leaks by kind")
     page.bar_chart("leaks by kind", list(report.by_kind().items()))
     if report.leaks:
-        page.heading("Leaks")
-        page.table(_leak_columns(report), _leak_rows(report), mono=(0, 1))
+        cols, widths, groups = _leak_groups(report)
+        page.heading("Leaks by output file")
+        page.paragraph(f"{len(report.leaks)} alarm(s) in {len(groups)} file(s) or folder(s). "
+                       "Paths are shortened to their last two parts; hover a heading for the "
+                       "full path.", "note")
+        page.grouped_table(cols, groups, widths, mono=(0,))
     page.heading("Checks")
     page.table(["check", "status"], [["validity", report.validity_check],
                                      ["pixels and overlays", report.pixel_check]])

@@ -4,8 +4,10 @@ Used by ``scan``, ``verify`` and the de-identification summary. Nothing here dec
 is identifying: callers pass already masked values.
 """
 
+from pacsguard.report.groups import RowGroup
 from pacsguard.report.html import HtmlPage
 from pacsguard.report.jsonout import write_json, write_text
-from pacsguard.report.terminal import data_table, make_console, summary_table
+from pacsguard.report.terminal import data_table, grouped_tables, make_console, summary_table
 
-__all__ = ["HtmlPage", "data_table", "make_console", "summary_table", "write_json", "write_text"]
+__all__ = ["HtmlPage", "RowGroup", "data_table", "grouped_tables", "make_console",
+           "summary_table", "write_json", "write_text"]

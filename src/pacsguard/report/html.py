@@ -1,7 +1,10 @@
 """A self-contained HTML page: inline CSS, inline SVG charts, no script, no network.
 
 Every text passed in is escaped; the page states the number of values it masks
-(callers mask them beforehand).
+(callers mask them beforehand). Long words break (``overflow-wrap``): paths and tag paths
+are single tokens far wider than a screen, and a page that scrolls sideways hides the
+columns a reader needs. Only fixed-layout tables break *anywhere*: in an auto-layout table
+that would let the browser squeeze columns until short words like "files" split.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from pacsguard.report.groups import RowGroup
+
 __all__ = ["HtmlPage"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;
-max-width:70rem;padding:0 1rem;color:#1d2433;background:#fff}
+max-width:70rem;padding:0 1rem;color:#1d2433;background:#fff;overflow-wrap:break-word}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;
 border-bottom:1px solid #d8dde6;padding-bottom:.3rem}
 .sub{color:#5b6474;margin-top:0}
@@ -24,6 +29,10 @@ border-bottom:1px solid #d8dde6;padding-bottom:.3rem}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
 th,td{border-bottom:1px solid #e6e9ef;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f4f6f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.fixed{table-layout:fixed}table.fixed th,table.fixed td{overflow-wrap:anywhere}
+thead th{position:sticky;top:0}
+tr.group th{background:#eef1f6;border-top:2px solid #c9d0dc;font-weight:600}
+tr.group .count{color:#5b6474;font-weight:400;font-size:.82rem;margin-left:.6rem}
 code,td.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}
 .note{color:#5b6474;font-size:.85rem}
 svg text{font-family:system-ui,sans-serif;font-size:12px;fill:#1d2433}
@@ -34,6 +43,18 @@ _PALETTE = ("#2e86c1", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085", "#
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _head(columns: Sequence[str]) -> str:
+    return "<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in columns) + "</tr></thead>"
+
+
+def _row(row: Sequence[object], numeric: Sequence[int], mono: Sequence[int]) -> str:
+    cells = []
+    for i, v in enumerate(row):
+        cls = "num" if i in numeric else "mono" if i in mono else ""
+        cells.append(f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>")
+    return "<tr>" + "".join(cells) + "</tr>"
 
 
 class HtmlPage:
@@ -71,15 +92,34 @@ class HtmlPage:
         out = ["<table>"]
         if caption:
             out.append(f"<caption class=\"note\">{_e(caption)}</caption>")
-        out.append("<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in columns) + "</tr></thead>")
+        out.append(_head(columns))
         out.append("<tbody>")
-        for row in rows:
-            cells = []
-            for i, v in enumerate(row):
-                cls = "num" if i in numeric else "mono" if i in mono else ""
-                cells.append(f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>")
-            out.append("<tr>" + "".join(cells) + "</tr>")
+        out.extend(_row(row, numeric, mono) for row in rows)
         out.append("</tbody></table>")
+        self._parts.append("".join(out))
+        return self
+
+    def grouped_table(self, columns: Sequence[str], groups: Sequence[RowGroup],
+                      widths: Sequence[float] = (), mono: Sequence[int] = ()) -> HtmlPage:
+        """One table, a ``<tbody>`` per group under a heading row showing its label.
+
+        The layout is fixed with ``widths`` (relative weights, one per column): the
+        columns then line up across groups and no cell content can widen the table.
+        The full ``title`` of each group is on hover of its heading.
+        """
+        out = ['<table class="fixed grouped">']
+        if widths:
+            total = sum(widths) or 1
+            out.append("<colgroup>" + "".join(f'<col style="width:{100 * w / total:.1f}%">'
+                                              for w in widths) + "</colgroup>")
+        out.append(_head(columns))
+        for group in groups:
+            note = f'<span class="count">{_e(group.note)}</span>' if group.note else ""
+            out.append(f'<tbody><tr class="group"><th colspan="{len(columns)}" scope="rowgroup" '
+                       f'title="{_e(group.title)}"><code>{_e(group.label)}</code>{note}</th></tr>')
+            out.extend(_row(row, (), mono) for row in group.rows)
+            out.append("</tbody>")
+        out.append("</table>")
         self._parts.append("".join(out))
         return self
 
