@@ -98,7 +98,7 @@ class FileWorker:
                            f"unexpected {type(exc).__name__} while de-identifying", bytes_in=size)
 
     def _process(self, path: Path, size: int) -> Outcome:
-        ds = read_dicom(path)
+        ds = read_dicom(path, self.cfg.policy.limits)
         if is_dicomdir(ds):
             return Outcome(str(path), "skipped", "dicomdir", "DICOMDIR: not copied (it names "
                            "input files); --media DIR builds a new one", bytes_in=size)

@@ -18,7 +18,9 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 
 from pacsguard.discover.elements import is_bulk
-from pacsguard.errors import CorruptDicom, InputError, NotDicom
+from pacsguard.errors import CorruptDicom, InputError, LimitExceeded, NotDicom
+from pacsguard.limits import DEFAULT_LIMITS, Limits
+from pacsguard.prescan import prescan
 
 __all__ = ["DicomFile", "iter_files", "read_dicom", "rel_posix"]
 
@@ -73,13 +75,18 @@ def iter_files(root: Path) -> Iterator[Path]:
             yield path
 
 
-def read_dicom(path: Path) -> DicomFile:
-    """Read ``path`` fully; raise :class:`NotDicom` or :class:`CorruptDicom` if unusable."""
+def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> DicomFile:
+    """Read ``path`` fully; raise :class:`NotDicom` or :class:`CorruptDicom` if unusable
+    (the structure and the limits are checked on the raw bytes first, as ``deid`` does)."""
     try:
+        if path.stat().st_size > limits.max_file_bytes:
+            raise LimitExceeded("too-large", f"the file is larger than {limits.max_file_mb} MB")
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptDicom("unreadable", "the file cannot be read") from exc
     looks_dicom = len(data) >= _PREAMBLE + 4 and data[_PREAMBLE : _PREAMBLE + 4] == b"DICM"
+    if looks_dicom or (len(data) >= 8 and data[1] == 0 and data[3] == 0):
+        prescan(data, limits, tolerate_truncation=True)  # a cut file still holds identifiers
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=not looks_dicom)
         # force=True accepts almost anything: insist on at least one sane element.
