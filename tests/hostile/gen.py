@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pydicom import dcmwrite
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
+from pydicom.tag import Tag
 from pydicom.dataset import FileDataset
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -394,7 +397,13 @@ def pixel_geometry(rng: random.Random, n: int) -> Iterator[Case]:
         ds = seed_dataset(700 + i, ["CT", "US", "SC", "MR"][i % 4])
         for _ in range(rng.randint(1, 3)):
             key, values = rng.choice(_GEOMETRY)
-            setattr(ds, key, rng.choice(values))
+            value = rng.choice(values)
+            if isinstance(value, str):  # raw, so that pydicom does not validate it
+                raw = value.encode() + b" " * (len(value) % 2)
+                tag = Tag(tag_for_keyword(key))
+                ds[tag] = RawDataElement(tag, dictionary_VR(tag), len(raw), raw, 0, False, True)
+            else:
+                setattr(ds, key, value)
         if rng.random() < 0.3:  # and a pixel length that fits neither
             ds.PixelData = bytes(ds.PixelData)[:rng.randrange(2, len(ds.PixelData), 2)]
         elif rng.random() < 0.2:
@@ -412,11 +421,21 @@ _VALUES = [b"\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B",  # ISO 2022 escapes
            "Łukasz^Żółć".encode(), b"\xe6\x97\xa5\xe6\x9c\xac^\xed\xa0\x80"]
 
 
+def _replace_top(data: bytes, tag: int, vr: bytes, value: bytes) -> bytes:
+    """``data`` with the top-level element ``tag`` replaced by a short-VR element."""
+    for e in elements(data):
+        if e.tag == tag and e.depth == 0 and e.offset >= meta_end(data):
+            new = struct.pack("<HH", tag >> 16, tag & 0xFFFF) + vr + struct.pack("<H", len(value))
+            return data[:e.offset] + new + value + data[e.value + e.length:]
+    raise ValueError("no such element")
+
+
 def charset_abuse(rng: random.Random, n: int) -> Iterator[Case]:
     for i in range(n):
         ds = seed_dataset(800 + i, ["CT", "SR", "MR"][i % 3])
-        ds.SpecificCharacterSet = rng.choice(_CHARSETS)
-        data = encode(ds)
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        charset = rng.choice(_CHARSETS).encode()
+        data = _replace_top(encode(ds), 0x00080005, b"CS", charset + b" " * (len(charset) % 2))
         raw = rng.choice(_VALUES)
         raw = raw + b" " * (len(raw) % 2)
         pad = bytearray(data)
@@ -443,7 +462,11 @@ def person_names(rng: random.Random, n: int) -> Iterator[Case]:
             "Dupont", str(patient.name).split("^")[0])
         for kw in rng.sample(["PatientName", "ReferringPhysicianName", "OperatorsName",
                               "PerformingPhysicianName", "OtherPatientNames"], 2):
-            setattr(ds, kw, value)
+            raw = value.encode("utf-8" if "192" in str(ds.get("SpecificCharacterSet", "")) else
+                               "latin-1", "replace")
+            raw += b" " * (len(raw) % 2)
+            tag = Tag(tag_for_keyword(kw))
+            ds[tag] = RawDataElement(tag, "PN", len(raw), raw, 0, False, True)
         yield Case("person-name", f"pn-{i:04d}", encode(ds))
 
 

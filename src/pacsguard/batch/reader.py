@@ -68,8 +68,7 @@ def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
         if "End of file" in text or "delimiter" in text or "truncated" in text.lower():
             raise CorruptDicom("truncated", "the file ends before its data does")
     _check_complete(ds)
-    if not has_prefix:
-        _add_meta(ds)
+    _add_meta(ds)  # no file meta, or one without a Transfer Syntax: say what pydicom read
     if len(ds) == 0 or (0x00080016 not in ds and 0x00041200 not in ds):
         raise NotDicom("not-dicom", "no SOP Class UID: not a DICOM composite object")
     return ds

@@ -93,6 +93,9 @@ class FileWorker:
                            f"cannot write the output ({exc.strerror or type(exc).__name__})",
                            bytes_in=size)
         except Exception as exc:  # fail closed on anything unexpected; no message: it may quote values
+            known = known_cause(exc)
+            if known:
+                return Outcome(path, "quarantined", *known, bytes_in=size)
             log.debug("unexpected %s while de-identifying", type(exc).__name__)
             return Outcome(path, "quarantined", "processing-error",
                            f"unexpected {type(exc).__name__} while de-identifying", bytes_in=size)
@@ -172,6 +175,27 @@ class FileWorker:
             tmp.unlink(missing_ok=True)
             raise
         return str(tmp.relative_to(self.cfg.out_dir)), tmp.stat().st_size
+
+
+def known_cause(exc: BaseException) -> tuple[str, str] | None:
+    """A precise reason for an exception whose cause is the input, not a bug: where it was
+    raised says so (pydicom's character set codecs fail on text the declared set cannot hold,
+    with IndexError, LookupError or UnicodeError alike)."""
+    if isinstance(exc, MemoryError):
+        return "too-large", "the file needs more memory than is available"
+    if isinstance(exc, RecursionError):
+        return "nesting-too-deep", "the file nests deeper than can be processed"
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    code = tb.tb_frame.f_code
+    where = code.co_filename.replace("\\", "/")
+    if where.endswith("pydicom/charset.py") or code.co_name in ("_encode_personname",
+                                                                 "_decode_personname"):
+        return "bad-charset", "a text value does not fit its declared Specific Character Set"
+    return None
 
 
 def _decode_if_reencoded(ds: Dataset) -> None:
