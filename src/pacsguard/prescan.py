@@ -163,6 +163,9 @@ class _Walker:
             self._short(vpos, length, bound, f"element {_tag(tag)}")
             if vr == b"SQ":
                 self.sequence(vpos, vpos + length, vpos + length, depth + 1, implicit)
+            elif vr == b"UN" and _dict_vr(tag) == b"SQ":
+                # pydicom turns a UN whose tag is a known sequence into one (implicit VR inside)
+                self.sequence(vpos, vpos + length, vpos + length, depth + 1, True)
             elif vr is not None and vr in _WIDTH and length % _WIDTH[vr]:
                 raise _reject("bad-length", f"element {_tag(tag)}: length {length} is not a "
                               f"multiple of its VR's {_WIDTH[vr]} bytes")

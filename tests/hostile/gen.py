@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pydicom import dcmwrite
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
-from pydicom.tag import Tag
 from pydicom.dataset import FileDataset
+from pydicom.tag import Tag
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
