@@ -142,6 +142,8 @@ class _Walker:
                 vr = bytes(self.data[pos + 4:pos + 6])
                 if vr not in _VRS:
                     raise _reject("bad-vr", f"element {_tag(tag)} has an invalid VR")
+                if group == 2 and vr != (_dict_vr(tag) or vr):  # the writer sets these itself
+                    raise _reject("bad-vr", f"element {_tag(tag)} has the wrong VR")
                 if vr in _LONG:
                     self._short(pos, 12, limit if end is None else end, "an element header")
                     length, hdr = struct.unpack_from(self.u32, self.data, pos + 8)[0], 12

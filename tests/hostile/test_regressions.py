@@ -228,3 +228,9 @@ def test_odd_file_names_never_break_the_lists(tmp_path: Path, key_file: Path) ->
     assert main(["-q", "deid", str(src), str(out), "--key-file", str(key_file), "-j", "1"]) == 1
     summary = json.loads((out / "pacsguard-summary.json").read_text())
     assert summary["outcomes"]["quarantined"] == len(names)
+
+
+def test_meta_element_with_the_wrong_vr(tmp_path: Path) -> None:  # found by atheris
+    data = bytearray(_ct())
+    data[136:138] = b"PN"  # (0002,0000) group length as PN: the writer's int would not fit
+    assert _reason(bytes(data), tmp_path) == "bad-file-meta"
