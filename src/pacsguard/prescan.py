@@ -130,6 +130,8 @@ class _Walker:
             tag = group << 16 | elem
             if stop_group is not None and group != stop_group:
                 return pos
+            if group == 2 and stop_group is None and top:
+                raise _reject("bad-file-meta", "a file meta element after the dataset began")
             if group == 0xFFFE:
                 if tag == _ITEM_END and end is None:
                     return pos + 8

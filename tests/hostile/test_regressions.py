@@ -234,3 +234,11 @@ def test_meta_element_with_the_wrong_vr(tmp_path: Path) -> None:  # found by ath
     data = bytearray(_ct())
     data[136:138] = b"PN"  # (0002,0000) group length as PN: the writer's int would not fit
     assert _reason(bytes(data), tmp_path) == "bad-file-meta"
+
+
+def test_meta_element_inside_the_dataset(tmp_path: Path) -> None:  # found by atheris
+    data = _ct()
+    body = gen.meta_end(data)
+    stray = gen._meta_elem(0x00020013, b"SH", b"STRAY ")  # Implementation Version Name
+    at = data.find(b"\x08\x00\x16\x00", body)  # before SOP Class UID
+    assert _reason(data[:at] + stray + data[at:], tmp_path) == "bad-file-meta"
