@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
+from dataclasses import replace
 import tempfile
 from pathlib import Path
 
@@ -22,8 +23,6 @@ with atheris.instrument_imports():
     from pacsguard.discover import walk as discover_walk
     from pacsguard.errors import FileRejected
     from pacsguard.profile.policy import Policy
-
-from dataclasses import replace  # noqa: E402
 
 _TMP = Path(tempfile.mkdtemp(prefix="pacsguard-fuzz-"))
 _WORKER = FileWorker(WorkerConfig(policy=replace(Policy(), clean_pixels=False),
