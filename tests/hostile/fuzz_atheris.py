@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import replace
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import atheris
