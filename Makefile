@@ -1,13 +1,14 @@
 # pacsguard -- everything a fresh Debian machine needs, from nothing.
 #   make demo    set up, then de-identify built-in sample data
 #   make test    set up (pip + Debian peers), lint, type-check and run every test
+#   make fuzz    coverage-guided fuzzing of the readers and pipeline (FUZZ_SECONDS=60)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PEERS  := .peers/.installed
 
-.PHONY: all venv peers compile demo test test-fast lint typecheck bench tables clean
+.PHONY: all venv peers compile demo test test-fast lint typecheck bench tables clean fuzz
 
 all: test
 
@@ -42,6 +43,15 @@ typecheck: $(STAMP)
 
 test: $(STAMP) $(PEERS) compile lint typecheck
 	$(PY) -m pytest
+	$(MAKE) fuzz
+
+# atheris (the `fuzz` extra): time-boxed; a crash leaves crash-* and fails the target.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	@$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q -e '.[fuzz]' || { \
+	  echo "make fuzz: atheris cannot be installed here (pip install 'pacsguard[fuzz]')" >&2; exit 1; }
+	PYTHONPATH=src:. $(PY) tests/hostile/fuzz_atheris.py -max_total_time=$(FUZZ_SECONDS) \
+	  -rss_limit_mb=1024 -timeout=30 -artifact_prefix=.fuzz-
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
@@ -59,4 +69,4 @@ bench: $(STAMP) $(PEERS) compile
 	$(NONET) $(PY) bench/pixels_bench.py --series 30 $(if $(PRESIDIO),--presidio $(PRESIDIO))
 
 clean:
-	rm -rf $(VENV) .peers demo-in demo-out demo-out.pacsguard .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .peers .fuzz-corpus demo-in demo-out demo-out.pacsguard .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ or pseudonymized paths, never patient data.
     +-- FileRejected                    one file cannot be processed; carries a reason code
         +-- NotDicom                    the file is not DICOM at all (skipped, not quarantined)
         +-- CorruptDicom                looks like DICOM but cannot be parsed
+        |   +-- LimitExceeded           exceeds a [limits] entry (size, depth, count, time)
         +-- FailClosed                  could be parsed, but cannot be de-identified safely
 
 Third-party errors (pydicom parse errors, OSError, sqlite3.Error, tomllib errors)
@@ -33,6 +34,7 @@ __all__ = [
     "FileRejected",
     "InputError",
     "JournalError",
+    "LimitExceeded",
     "NetworkError",
     "NotDicom",
     "OutputError",
@@ -111,3 +113,8 @@ class CorruptDicom(FileRejected):
 
 class FailClosed(FileRejected):
     """The file parses, but pacsguard cannot guarantee a complete de-identification."""
+
+
+class LimitExceeded(CorruptDicom):
+    """The file exceeds one of the policy's ``[limits]`` (size, inflated size, nesting depth,
+    element or frame count, time): it is refused before it can cost memory or time."""

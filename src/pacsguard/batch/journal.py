@@ -25,6 +25,20 @@ CREATE INDEX IF NOT EXISTS files_output ON files (output);
 _SETTLED = frozenset({"written", "duplicate", "skipped"})
 
 
+def _key(path: str) -> str | bytes:
+    """SQLite text must be UTF-8: a name with bytes that are not (a surrogateescape str) is
+    stored as its raw bytes instead, so every name round-trips exactly."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape")
+    return path
+
+
+def _name(value: str | bytes) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
+
+
 @dataclass(frozen=True)
 class JournalRow:
     input: str
@@ -80,7 +94,7 @@ class Journal:
                 return (r.size, r.mtime_ns, r.output) if r.outcome in _SETTLED else None
         row = self._db.execute(
             "SELECT size, mtime_ns, output, outcome FROM files WHERE input = ?",
-            (input_path,)).fetchone()
+            (_key(input_path),)).fetchone()
         if row is None or row[3] not in _SETTLED:
             return None
         return (row[0], row[1], row[2] or "")
@@ -93,7 +107,7 @@ class Journal:
         row = self._db.execute(
             "SELECT input, updated FROM files WHERE output = ? AND outcome = 'written'",
             (output,)).fetchone()
-        return None if row is None else (str(row[0]), float(row[1] or 0) >= self._opened)
+        return None if row is None else (_name(row[0]), float(row[1] or 0) >= self._opened)
 
     def record(self, row: JournalRow) -> None:
         self._pending.append(row)
@@ -105,7 +119,7 @@ class Journal:
             return
         self._db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(r.input, r.size, r.mtime_ns, r.outcome, r.reason, r.detail, r.output, r.bytes_in,
+            [(_key(r.input), r.size, r.mtime_ns, r.outcome, r.reason, r.detail, r.output, r.bytes_in,
               r.bytes_out, r.pseudonym, time.time()) for r in self._pending])
         self._pending.clear()
         self._last_flush = time.monotonic()
@@ -115,7 +129,7 @@ class Journal:
         cur = self._db.execute(
             f"SELECT input, size, mtime_ns, outcome, reason, detail, output, bytes_in, bytes_out, "
             f"pseudonym FROM files WHERE outcome IN ({marks}) ORDER BY input", list(outcomes))
-        return [JournalRow(*r) for r in cur]
+        return [JournalRow(_name(r[0]), *r[1:]) for r in cur]
 
     def close(self) -> None:
         self.flush()

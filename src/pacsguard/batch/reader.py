@@ -5,15 +5,20 @@ with a reason that names no value."""
 from __future__ import annotations
 
 import logging
+import mmap
+import os
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 from pydicom import config, dcmread
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from pacsguard.errors import CorruptDicom, NotDicom
+from pacsguard.errors import CorruptDicom, LimitExceeded, NotDicom
+from pacsguard.limits import DEFAULT_LIMITS, Limits
+from pacsguard.prescan import prescan
 
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 PIXEL_DATA = 0x7FE00010
@@ -33,8 +38,10 @@ def _looks_like_dataset(head: bytes) -> bool:
     return len(head) >= 8 and head[1] == 0 and head[0] % 2 == 0 and head[0] <= 0x10 and head[3] == 0
 
 
-def read_dicom(path: Path) -> FileDataset:
-    """Parse ``path`` completely enough to de-identify it, or raise."""
+def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
+    """Parse ``path`` completely enough to de-identify it, or raise. The structure is
+    validated on the raw bytes first (:func:`~pacsguard.prescan.prescan`), so pydicom never
+    sees a length, count or geometry it would trust to its cost."""
     try:
         with path.open("rb") as fh:
             head = fh.read(132)
@@ -42,6 +49,8 @@ def read_dicom(path: Path) -> FileDataset:
             has_prefix = head[128:132] == b"DICM"
             if not has_prefix and not _looks_like_dataset(head):
                 raise NotDicom("not-dicom", "no DICOM preamble and not a DICOM dataset")
+            _prescan_file(fh, limits)
+            fh.seek(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 ds = dcmread(fh, force=not has_prefix)
@@ -59,11 +68,19 @@ def read_dicom(path: Path) -> FileDataset:
         if "End of file" in text or "delimiter" in text or "truncated" in text.lower():
             raise CorruptDicom("truncated", "the file ends before its data does")
     _check_complete(ds)
-    if not has_prefix:
-        _add_meta(ds)
+    _add_meta(ds)  # no file meta, or one without a Transfer Syntax: say what pydicom read
     if len(ds) == 0 or (0x00080016 not in ds and 0x00041200 not in ds):
         raise NotDicom("not-dicom", "no SOP Class UID: not a DICOM composite object")
     return ds
+
+
+def _prescan_file(fh: BinaryIO, limits: Limits) -> None:
+    size = os.fstat(fh.fileno()).st_size
+    if size > limits.max_file_bytes:  # before mapping anything
+        raise LimitExceeded("too-large", f"the file is larger than {limits.max_file_mb} MB")
+    # Mapped, not read: the walk touches headers only, and pixel pages stay in the page cache.
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        prescan(data, limits)
 
 
 def _check_complete(ds: FileDataset) -> None:
@@ -78,28 +95,7 @@ def _check_complete(ds: FileDataset) -> None:
     if (0x00280010 in ds and 0x00280011 in ds) and PIXEL_DATA not in ds and not any(
             t in ds for t in (0x7FE00008, 0x7FE00009)):
         raise CorruptDicom("truncated", "image attributes present but no pixel data")
-    if PIXEL_DATA in ds:
-        _check_native_length(ds)
-
-
-def _check_native_length(ds: FileDataset) -> None:
-    raw = ds.get_item(PIXEL_DATA)
-    length = getattr(raw, "length", None)
-    if length == _UNDEFINED or getattr(ds.file_meta, "TransferSyntaxUID", None) is None:
-        return  # encapsulated: delimiter warnings above catch truncation
-    if ds.file_meta.TransferSyntaxUID.is_compressed:
-        return
-    try:
-        rows, cols = int(ds[0x00280010].value), int(ds[0x00280011].value)
-        spp = int(ds.get(0x00280002).value if 0x00280002 in ds else 1)
-        bits = int(ds[0x00280100].value)
-        frames = int(ds[0x00280008].value) if 0x00280008 in ds and ds[0x00280008].value else 1
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return
-    expected = rows * cols * spp * frames * bits // 8
-    value = raw.value if hasattr(raw, "value") else None
-    if isinstance(value, bytes) and len(value) < expected:
-        raise CorruptDicom("truncated", "pixel data is shorter than the image it describes")
+    # Pixel data against its geometry: checked by prescan, on the raw bytes.
 
 
 def _add_meta(ds: FileDataset) -> None:

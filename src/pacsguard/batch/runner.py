@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class DeidRun:
     linkage_path: Path | None = None
     restart: bool = False
     progress: Callable[[int, int | None], None] | None = None  #: (done, total or None)
+    file_timeout: float = 120.0  #: seconds one file may take before its worker is replaced
 
     @property
     def side(self) -> Path:
@@ -64,6 +66,7 @@ class Summary:
     seconds: float = 0.0
     loops: int = 0
     unreadable_dirs: int = 0
+    links_outside: int = 0
     pixels_cleaned: int = 0
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -89,6 +92,7 @@ class Summary:
             "files_per_second": round(processed / secs, 1),
             "mb_per_second": round(self.bytes_in / 1e6 / secs, 1),
             "directory_loops_skipped": self.loops,
+            "links_outside_input_skipped": self.links_outside,
             "unreadable_directories": self.unreadable_dirs,
             "exit_code": self.exit_code,
         }
@@ -105,6 +109,8 @@ def _check_paths(run: DeidRun) -> None:
             raise OutputError("the output folder must not be inside an input folder")
         if out in r.parents:
             raise OutputError("an input lies inside the output folder")
+    for d in (run.out_dir, run.side):
+        _refuse_links(d)
     side = run.side.resolve()
     if side == out or out in side.parents:
         raise OutputError("the side folder (journal, quarantine list) must be outside the output")
@@ -120,6 +126,20 @@ def _check_paths(run: DeidRun) -> None:
             probe.unlink()
         except OSError as exc:
             raise OutputError(f"cannot write to {d}: {exc.strerror or exc}") from exc
+
+
+def _refuse_links(path: Path) -> None:
+    """A link in the output (the folder itself, or anywhere below it) could send a write out
+    of it: refused, before anything is written."""
+    if path.is_symlink():
+        raise OutputError("the output folder is a symbolic link; give its real path")
+    if not path.is_dir():
+        return
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+        for name in (*dirnames, *filenames):
+            if os.path.islink(os.path.join(dirpath, name)):
+                raise OutputError("the output folder holds a symbolic link; refusing to write "
+                                  "through it")
 
 
 def run_deid(run: DeidRun) -> Summary:
@@ -195,6 +215,7 @@ def run_deid(run: DeidRun) -> Summary:
             linkage.close()
     summary.seconds = time.monotonic() - start
     summary.loops, summary.unreadable_dirs = stats.loops, stats.unreadable_dirs
+    summary.links_outside = stats.links_outside
     summary.meta = {
         "policy": run.worker.policy.to_json(),
         "key_fingerprint": run.worker.key.fingerprint,
@@ -248,23 +269,116 @@ def _workers(n: int) -> int:
 
 def _dispatch(run: DeidRun, paths: Iterator[str], record: Callable[[Outcome], None]) -> None:
     n = _workers(run.workers)
-    if n == 1:
+    if run.file_timeout <= 0 and n == 1:  # no watchdog: one process runs in-line
         worker = FileWorker(run.worker)
         for p in paths:
             record(worker.process(p))
         return
-    window = n * 8  # bounded in-flight work: memory stays flat whatever the input size
-    with ProcessPoolExecutor(max_workers=n, initializer=init_worker,
-                             initargs=(run.worker,)) as pool:
-        pending: set[Future[Outcome]] = set()
-        for p in paths:
-            pending.add(pool.submit(run_one, p))
-            if len(pending) >= window:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    record(f.result())
-        for f in pending:
-            record(f.result())
+    _Watchdog(run, n, record).run(paths)
+
+
+class _Watchdog:
+    """Workers in a process pool, each file under a deadline. At most one file per worker is
+    in flight, so a file starts when it is submitted and its deadline means something. A file
+    past its deadline is quarantined (``timeout``); the pool is killed and rebuilt and the
+    other files in flight are resubmitted (recorded once, when they finish). A worker that
+    dies (a crash, the OOM killer) breaks the pool: the files it may have held are retried one
+    at a time, and one that breaks a pool alone is quarantined (``worker-crash``)."""
+
+    def __init__(self, run: DeidRun, n: int, record: Callable[[Outcome], None]) -> None:
+        self.run_cfg, self.n, self.record = run, n, record
+        self.timeout = run.file_timeout if run.file_timeout > 0 else float("inf")
+        self.pool = self._new_pool()
+        self.inflight: dict[Future[Outcome], tuple[str, float]] = {}
+        self.retry: list[str] = []
+        self.suspects: set[str] = set()  #: in flight when a worker died: retried alone
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.n, initializer=init_worker,
+                                   initargs=(self.run_cfg.worker,))
+
+    def _kill_pool(self) -> None:
+        procs = list(getattr(self.pool, "_processes", {}).values())  # no public API for this
+        for proc in procs:
+            proc.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.join(5)
+
+    def _fill(self, paths: Iterator[str], exhausted: bool) -> bool:
+        while len(self.inflight) < (1 if self.suspects else self.n):
+            if self.retry:
+                p = self.retry.pop(0)
+            elif exhausted or self.suspects:
+                break
+            else:
+                nxt = next(paths, None)
+                if nxt is None:
+                    return True
+                p = nxt
+            self.inflight[self.pool.submit(run_one, p)] = (p, time.monotonic())
+        return exhausted
+
+    def run(self, paths: Iterator[str]) -> None:
+        exhausted = False
+        try:
+            while True:
+                exhausted = self._fill(paths, exhausted)
+                if not self.inflight:
+                    if self.retry:
+                        continue
+                    return
+                soonest = min(t for _, t in self.inflight.values()) + self.timeout
+                wait_for = max(0.05, min(soonest - time.monotonic(), 1.0))
+                done, _ = wait(list(self.inflight), timeout=wait_for, return_when=FIRST_COMPLETED)
+                broken = False
+                for f in done:
+                    p, _ = self.inflight.pop(f)
+                    try:
+                        outcome = f.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        self._crashed(p)
+                        continue
+                    self.suspects.discard(p)
+                    self.record(outcome)
+                now = time.monotonic()
+                late = [f for f, (_, t) in self.inflight.items() if now - t > self.timeout]
+                for f in late:
+                    p, _ = self.inflight.pop(f)
+                    self.suspects.discard(p)
+                    self.record(_timed_out(p, self.run_cfg.file_timeout))
+                if late or broken:
+                    self.retry[:0] = [p for p, _ in self.inflight.values()]
+                    self.inflight.clear()
+                    self._kill_pool()
+                    self.pool = self._new_pool()
+        finally:  # interrupted: do not wait for files in flight
+            if self.inflight:
+                self._kill_pool()
+            else:
+                self.pool.shutdown(wait=True)
+
+    def _crashed(self, path: str) -> None:
+        if path in self.suspects and len(self.inflight) == 0:
+            self.suspects.discard(path)  # it broke a pool on its own
+            self.record(Outcome(path, "quarantined", "worker-crash",
+                                "the worker process died on this file", bytes_in=_size(path)))
+            return
+        self.suspects.add(path)
+        self.retry.append(path)
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
+def _timed_out(path: str, seconds: float) -> Outcome:
+    return Outcome(path, "quarantined", "timeout", f"took longer than {seconds:g} s "
+                   "(--file-timeout); its worker was replaced", bytes_in=_size(path))
 
 
 def _open_linkage(path: Path) -> sqlite3.Connection:
@@ -292,11 +406,33 @@ def _write_lists(run: DeidRun, summary: Summary) -> None:
                                ("skipped.tsv", ("skipped",))):
             rows = journal.rows(outcomes)
             tmp = run.side / (name + ".tmp")
-            with tmp.open("w", encoding="utf-8", errors="surrogateescape") as fh:
+            with tmp.open("w", encoding="utf-8") as fh:
                 fh.write("input\toutcome\treason\tdetail\n")
                 for r in rows:
-                    fh.write(f"{r.input}\t{r.outcome}\t{r.reason}\t{r.detail}\n")
+                    fh.write("\t".join(map(tsv_field, (r.input, r.outcome, r.reason, r.detail)))
+                             + "\n")
             os.replace(tmp, run.side / name)
     finally:
         journal.close()
 
+
+
+_TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def tsv_field(text: str) -> str:
+    """One TSV field on one line, in UTF-8: backslash, tab, newline and CR are escaped
+    (``\\``, ``\\t``, ``\\n``, ``\\r``), other control characters and the bytes of a name
+    that is not UTF-8 become ``\\xNN``."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _TSV_ESCAPES:
+            out.append(_TSV_ESCAPES[ch])
+        elif 0xDC80 <= code <= 0xDCFF:  # surrogateescape: an undecodable byte of the name
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\x{code & 0xFF:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -92,12 +92,15 @@ class FileWorker:
                            f"cannot write the output ({exc.strerror or type(exc).__name__})",
                            bytes_in=size)
         except Exception as exc:  # fail closed on anything unexpected; no message: it may quote values
+            known = known_cause(exc)
+            if known:
+                return Outcome(path, "quarantined", *known, bytes_in=size)
             log.debug("unexpected %s while de-identifying", type(exc).__name__)
             return Outcome(path, "quarantined", "processing-error",
                            f"unexpected {type(exc).__name__} while de-identifying", bytes_in=size)
 
     def _process(self, path: Path, size: int) -> Outcome:
-        ds = read_dicom(path)
+        ds = read_dicom(path, self.cfg.policy.limits)
         if is_dicomdir(ds):
             return Outcome(str(path), "skipped", "dicomdir", "DICOMDIR: not copied (it names "
                            "input files); --media DIR builds a new one", bytes_in=size)
@@ -176,6 +179,27 @@ def _encode(ds: Dataset) -> bytes:
     buffer = io.BytesIO()
     dcmwrite(buffer, ds, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def known_cause(exc: BaseException) -> tuple[str, str] | None:
+    """A precise reason for an exception whose cause is the input, not a bug: where it was
+    raised says so (pydicom's character set codecs fail on text the declared set cannot hold,
+    with IndexError, LookupError or UnicodeError alike)."""
+    if isinstance(exc, MemoryError):
+        return "too-large", "the file needs more memory than is available"
+    if isinstance(exc, RecursionError):
+        return "nesting-too-deep", "the file nests deeper than can be processed"
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return None
+    code = tb.tb_frame.f_code
+    where = code.co_filename.replace("\\", "/")
+    if where.endswith("pydicom/charset.py") or code.co_name in ("_encode_personname",
+                                                                 "_decode_personname"):
+        return "charset-undecodable", "a text value does not fit its declared Specific Character Set"
+    return None
 
 
 def _decode_if_reencoded(ds: Dataset) -> None:

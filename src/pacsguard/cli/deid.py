@@ -51,6 +51,9 @@ def register(sub: Any) -> None:
                    "original patient <-> pseudonym (IDENTIFIES PEOPLE; off by default)")
     p.add_argument("--media", type=Path, metavar="DIR", help="also write the de-identified files "
                    "as a DICOM File-set with a new DICOMDIR in DIR (input DICOMDIRs are never copied)")
+    p.add_argument("--file-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="quarantine a file that takes longer than this (reason 'timeout') and "
+                   "replace its worker (default 120; 0: no watchdog)")
     p.add_argument("--restart", action="store_true", help="ignore the journal of an earlier run")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the summary here")
     p.add_argument("--verify", action="store_true",
@@ -83,6 +86,8 @@ def build_policy(args: argparse.Namespace) -> Policy:
 def run(args: argparse.Namespace) -> int:
     if args.workers < 0:
         raise UsageError("--workers must be 0 (all cores) or more")
+    if not args.file_timeout >= 0:
+        raise UsageError("--file-timeout must be 0 (off) or a number of seconds")
     policy = build_policy(args)
     key, generated = resolve_key(args.key_file)
     if generated:
@@ -99,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--media must not be inside an input folder")
     run_cfg = DeidRun(inputs=list(args.inputs), out_dir=args.output, worker=cfg,
                       side_dir=args.side_dir, workers=args.workers, linkage_path=args.linkage,
-                      restart=args.restart)
+                      restart=args.restart, file_timeout=args.file_timeout)
     show = not args.no_progress and not args.quiet and sys.stderr.isatty()
     with progress_bar("de-identifying", enabled=show) as tick:
         run_cfg.progress = tick

@@ -1,13 +1,12 @@
 """Iterate the files of a tree and read DICOM ones, robust to non-DICOM and corrupt files.
 
-Symbolic links to folders are never followed (no loops, no escaping the tree);
-links to files are read once, by their target.
+Symbolic links are followed only when they resolve inside the root (:mod:`pacsguard.fswalk`,
+the rule ``deid`` follows too); a file reached twice is read once.
 """
 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,10 @@ from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 
 from pacsguard.discover.elements import is_bulk
-from pacsguard.errors import CorruptDicom, InputError, NotDicom
+from pacsguard.errors import CorruptDicom, InputError, LimitExceeded, NotDicom
+from pacsguard.fswalk import WalkStats, walk_tree
+from pacsguard.limits import DEFAULT_LIMITS, Limits
+from pacsguard.prescan import prescan
 
 __all__ = ["DicomFile", "iter_files", "parse_dicom", "read_dicom", "rel_posix"]
 
@@ -48,43 +50,43 @@ class DicomFile:
 
 
 def iter_files(root: Path) -> Iterator[Path]:
-    """Yield every regular file under ``root`` (or ``root`` itself), in a stable order."""
+    """Yield every regular file under ``root`` (or ``root`` itself), in a stable order; links
+    follow :mod:`pacsguard.fswalk`'s rule, as ``deid`` does; a file reached twice is read once."""
     if root.is_file():
         yield root
         return
     if not root.is_dir():
         raise InputError("input is neither a file nor a folder")
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = here / name
-            try:
-                st = path.stat()  # follows a file link; a dangling link raises
-            except OSError:
-                continue
-            if not path.is_file():
-                continue
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue
-            seen.add(key)
-            yield path
+    for path in walk_tree(root, WalkStats()):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield path
 
 
-def read_dicom(path: Path) -> DicomFile:
-    """Read ``path`` fully; raise :class:`NotDicom` or :class:`CorruptDicom` if unusable."""
+def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> DicomFile:
+    """Read ``path`` fully; raise :class:`NotDicom` or :class:`CorruptDicom` if unusable
+    (the structure and the limits are checked on the raw bytes first, as ``deid`` does)."""
     try:
+        if path.stat().st_size > limits.max_file_bytes:
+            raise LimitExceeded("too-large", f"the file is larger than {limits.max_file_mb} MB")
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptDicom("unreadable", "the file cannot be read") from exc
-    return parse_dicom(data, path)
+    return parse_dicom(data, path, limits)
 
 
-def parse_dicom(data: bytes, path: Path) -> DicomFile:
+def parse_dicom(data: bytes, path: Path, limits: Limits = DEFAULT_LIMITS) -> DicomFile:
     """Parse the bytes of one file (``path`` names it); raise as :func:`read_dicom`."""
     looks_dicom = len(data) >= _PREAMBLE + 4 and data[_PREAMBLE : _PREAMBLE + 4] == b"DICM"
+    if looks_dicom or (len(data) >= 8 and data[1] == 0 and data[3] == 0):
+        prescan(data, limits, tolerate_truncation=True)  # a cut file still holds identifiers
     try:
         ds = pydicom.dcmread(io.BytesIO(data), force=not looks_dicom)
         # force=True accepts almost anything: insist on at least one sane element.

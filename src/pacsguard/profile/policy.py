@@ -17,6 +17,9 @@ policy file is validated; an error names the offending entry::
 
     [private]                 # per private creator (any group)
     "ACME PACS 1.0" = "remove"
+
+    [limits]                  # what one input may cost (see pacsguard.limits)
+    max_depth = 32
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 
 from pacsguard.errors import PolicyError
+from pacsguard.limits import DEFAULT_LIMITS, Limits, limits_from
 from pacsguard.profile.actions import Action, parse_policy_action
 from pacsguard.profile.options import Option, check_consistent, parse_option
 
@@ -68,6 +72,7 @@ class Policy:
     pixel_mode: str = "auto"  #: "auto" (all-text for US/SC/OT), "all-text" or "phi-text"
     pixel_margin: int = 4
     pixel_regions: tuple[str, ...] = ()  #: extra region rules, as JSON (see docs/pixels.md)
+    limits: Limits = DEFAULT_LIMITS  #: what one input may cost (not part of the digest)
     name: str = "default"
 
     def __post_init__(self) -> None:
@@ -131,11 +136,16 @@ class Policy:
             "pixels": {"detector": self.pixel_detector, "mode": self.pixel_mode,
                        "margin": self.pixel_margin,
                        "regions": [json.loads(r) for r in self.pixel_regions]},
+            "limits": self.limits.to_json(),
         }
 
     def digest(self) -> str:
-        """A stable fingerprint; a resumed run must have the same one."""
-        blob = json.dumps(self.to_json(), sort_keys=True).encode()
+        """A stable fingerprint; a resumed run must have the same one. Limits decide only
+        whether a file is refused, not its output, so they are left out: a rerun with other
+        limits retries what they quarantined."""
+        data = self.to_json()
+        del data["limits"]
+        blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def with_options(self, add: Iterable[Option] = (), remove: Iterable[Option] = ()) -> Policy:
@@ -172,10 +182,10 @@ _PROFILE_KEYS = {"base", "options", "add_options", "remove_options", "date_shift
 
 def policy_from_mapping(data: Mapping[str, Any], name: str = "policy") -> Policy:
     """Build a policy from parsed TOML, validating every entry."""
-    unknown = set(data) - {"profile", "actions", "private", "pixels"}
+    unknown = set(data) - {"profile", "actions", "private", "pixels", "limits"}
     if unknown:
-        raise PolicyError(
-            f"unknown section [{sorted(unknown)[0]}] (expected profile, actions, private, pixels)")
+        raise PolicyError(f"unknown section [{sorted(unknown)[0]}] (expected profile, actions, "
+                          "private, pixels, limits)")
     prof = data.get("profile", {})
     if not isinstance(prof, dict):
         raise PolicyError("[profile] must be a table")
@@ -230,6 +240,8 @@ def policy_from_mapping(data: Mapping[str, Any], name: str = "policy") -> Policy
         private[key.strip().lower()] = parse_policy_action(value, where)
     kwargs["private_overrides"] = MappingProxyType(private)
     kwargs.update(_pixels_from(data.get("pixels", {})))
+    if "limits" in data:
+        kwargs["limits"] = limits_from(data["limits"])
     return Policy(**kwargs)
 
 

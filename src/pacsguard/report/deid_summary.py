@@ -26,6 +26,14 @@ def print_deid_summary(summary: Summary, out_dir: Path, side_dir: Path,
     if data["reasons"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in data["reasons"].items())
         console.print(f"reasons: {reasons}")
+    bugs = data["reasons"].get("processing-error", 0)
+    if bugs:
+        console.print(f"[bold red]{bugs} file(s) hit an unexpected error (processing-error): "
+                      "that is a bug in pacsguard, not in the files. They were quarantined; rerun "
+                      "with -vv to log the exception type, and please report it.[/]")
+    if data.get("links_outside_input_skipped"):
+        console.print(f"{data['links_outside_input_skipped']} link(s) to outside the input "
+                      "skipped (links are followed only inside the input folder)")
     console.print(
         f"{data['patients']} patient(s); {data['seconds']} s; {data['files_per_second']} files/s; "
         f"{data['mb_per_second']} MB/s; key fingerprint {data['key_fingerprint']}")

@@ -1,0 +1,64 @@
+"""Coverage-guided fuzzing of the readers and the whole per-file pipeline (atheris).
+
+``make fuzz`` (``FUZZ_SECONDS=60`` by default) runs it from a seed corpus of sample files and
+hostile cases. A crash is any exception out of the readers other than a
+:class:`~pacsguard.errors.FileRejected`, or a ``processing-error`` outcome; atheris saves the
+input as ``crash-*``; turn each into a regression test in ``test_regressions.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    from pacsguard.batch.reader import quiet_pydicom, read_dicom
+    from pacsguard.batch.worker import FileWorker, WorkerConfig
+    from pacsguard.deid.keys import SecretKey
+    from pacsguard.discover import walk as discover_walk
+    from pacsguard.errors import FileRejected
+    from pacsguard.profile.policy import Policy
+
+_TMP = Path(tempfile.mkdtemp(prefix="pacsguard-fuzz-"))
+_WORKER = FileWorker(WorkerConfig(policy=replace(Policy(), clean_pixels=False),
+                                  key=SecretKey(b"\x5a" * 32, "fuzz"), out_dir=_TMP / "out"))
+
+
+def one_input(data: bytes) -> None:
+    path = _TMP / "input.dcm"
+    path.write_bytes(data)
+    for read in (read_dicom, discover_walk.read_dicom):
+        with contextlib.suppress(FileRejected):
+            read(path)
+    outcome = _WORKER.process(str(path))
+    if outcome.reason == "processing-error":
+        raise RuntimeError(f"processing-error: {outcome.detail}")
+
+
+def seed_corpus(directory: Path) -> None:
+    from tests.hostile.gen import generate
+
+    directory.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(5)
+    for case in generate(2, seed=rng.randrange(1000)):
+        if len(case.data) < 1 << 20:
+            (directory / case.name).write_bytes(case.data)
+
+
+def main() -> None:
+    quiet_pydicom()
+    corpus = Path(__file__).resolve().parents[2] / ".fuzz-corpus"
+    if not corpus.exists():
+        seed_corpus(corpus)
+    atheris.Setup([sys.argv[0], *sys.argv[1:], str(corpus)], one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
