@@ -75,6 +75,7 @@ def test_guard_quarantines_what_verify_would_flag(tmp_path: Path, key_file: Path
     report = verify_trees(src, unguarded, dciodvfy="off")
     assert {lk.location for lk in report.leaks} == {"(0018,1210)"}
     assert report.leaks[0].source == "PatientID (0010,0020)" and report.leaks[0].action == "D"
+    shutil.rmtree(unguarded)  # a leak on purpose: the session's crosscheck must not count it
 
 
 def test_a_clean_file_is_written_and_verifies(tmp_path: Path, key_file: Path) -> None:
