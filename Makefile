@@ -15,7 +15,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,codecs,ocr]'
+	$(PY) -m pip install -q -e '.[dev,codecs,ocr,fuzz]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -41,9 +41,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# The fuzz run goes first so that pytest's closing line ends the output.
 test: $(STAMP) $(PEERS) compile lint typecheck
-	$(PY) -m pytest
 	$(MAKE) fuzz
+	$(PY) -m pytest
 
 # atheris (the `fuzz` extra): time-boxed; a crash leaves crash-* and fails the target.
 FUZZ_SECONDS ?= 60
