@@ -20,6 +20,9 @@ __all__ = ["dciodvfy_available", "dciodvfy_errors", "new_errors"]
 _VALUE = re.compile(r"(?<!Element=)(?<!Module=)(?<!Macro=)(?<!attribute )<[^<>]*>")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NUM = re.compile(r"\[\d+\]")
+# A value cut by a line break inside it (a CR in free text), and bare UIDs (they are remapped).
+_CUT = re.compile(r"(?<!Element=)(?<!Module=)(?<!Macro=)(?<!attribute )<[^<>]*$")
+_UID = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w.])")
 
 
 def dciodvfy_available() -> bool:
@@ -27,8 +30,8 @@ def dciodvfy_available() -> bool:
 
 
 def _normalise(line: str) -> str:
-    line = _VALUE.sub("<>", line)
-    line = _QUOTED.sub("''", line)
+    line = _CUT.sub("<>", _VALUE.sub("<>", line))
+    line = _UID.sub("<uid>", _QUOTED.sub("''", line))
     return " ".join(_NUM.sub("[]", line).split())
 
 

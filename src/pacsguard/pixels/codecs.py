@@ -265,6 +265,10 @@ def encode(ds: Dataset, dec: Decoded) -> UID:
             ds.compress(out, arr, generate_instance_uid=False)
         except Exception as exc:  # encoder missing or refusing: fail closed, never mislabel
             raise FailClosed("pixel-encode", f"re-encoding failed ({type(exc).__name__})") from exc
+        if out == JPEG2000Lossless and photometric == "RGB":
+            # openjpeg applies the reversible colour transform to RGB: PS3.5 8.2.4 names
+            # that YBR_RCT (dciodvfy refuses RGB there); decoders give RGB back either way.
+            ds[TAG_PHOTOMETRIC].value = "YBR_RCT"  # ``dec`` keeps RGB: its frames are RGB
     elif out == JPEGLosslessSV1:
         _encode_jpeg_lossless(ds, frames, dec.bits_stored)
     elif out == DeflatedExplicitVRLittleEndian:
