@@ -16,6 +16,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 
 from pacsguard.discover.dates import shift_explains
+from pacsguard.discover.elements import text_values, walk
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.search import search_dicom
@@ -58,8 +59,6 @@ class LeakGuard:
     def _shifted(ds: Dataset, leak: Leak, index: IdentifierIndex, days: int,
                  originals: set[str]) -> bool:
         """Is every original date found at the leak's location explained by the shift?"""
-        from pacsguard.discover.elements import text_values, walk
-
         for el in walk(ds):
             if el.location != leak.location or el.elem is None:
                 continue
