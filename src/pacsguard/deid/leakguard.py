@@ -15,8 +15,7 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from pacsguard.discover.dates import shift_explains
-from pacsguard.discover.elements import text_values, walk
+from pacsguard.discover.dates import shifted_locations
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.search import search_dicom
@@ -45,28 +44,14 @@ class LeakGuard:
         """The first leak verify would report in ``data`` (a whole file), or None."""
         df = parse_dicom(data, _OUTPUT)
         leaks, weak = search_dicom(df, _OUTPUT.name, index, False)
-        dates = {i.value for i in index.info.values() if i.category == "date"}
-        for leak in sorted([*leaks, *(w for w, _ in weak)]):
-            if _leaf(leak.location) in self._kept:
-                continue
-            if leak.category == "date" and shift_days and self._shifted(df.ds, leak, index,
-                                                                        shift_days, dates):
-                continue
-            return leak
-        return None
-
-    @staticmethod
-    def _shifted(ds: Dataset, leak: Leak, index: IdentifierIndex, days: int,
-                 originals: set[str]) -> bool:
-        """Is every original date found at the leak's location explained by the shift?"""
-        for el in walk(ds):
-            if el.location != leak.location or el.elem is None:
-                continue
-            keys = {k for text in text_values(el.elem) for k in index.matcher.keys_in_text(text)}
-            found = {info.value for k in keys if (info := index.lookup(k)) is not None
-                     and info.category == "date"}
-            return bool(found) and all(shift_explains(d, days, originals) for d in found)
-        return False
+        found = sorted(lk for lk in [*leaks, *(w for w, _ in weak)]
+                       if _leaf(lk.location) not in self._kept)
+        dated = {lk.location for lk in found if lk.category == "date"}
+        if dated and shift_days:
+            explained = shifted_locations(df.ds, dated, index, shift_days)
+            found = [lk for lk in found
+                     if not (lk.category == "date" and lk.location in explained)]
+        return found[0] if found else None
 
 
 def person_names(index: IdentifierIndex) -> list[str]:

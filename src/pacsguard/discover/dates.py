@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
+from pydicom.dataset import Dataset
+
+from pacsguard.discover.elements import text_values, walk
 from pacsguard.discover.findings import Leak
+from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.records import FileRecord
 
-__all__ = ["check_dates", "shift_explains"]
+__all__ = ["check_dates", "shift_explains", "shifted_locations"]
 
 
 def _seconds(day: dt.date, clock: dt.time | None) -> int:
@@ -83,3 +87,21 @@ def shift_explains(date: str, days: int, original_dates: set[str]) -> bool:
     except (ValueError, OverflowError):
         return False
     return f"{source.year:04d}{source.month:02d}{source.day:02d}" in original_dates
+
+
+def shifted_locations(ds: Dataset, locations: set[str], index: IdentifierIndex, days: int
+                      ) -> set[str]:
+    """Those of ``locations`` in ``ds`` where every original date found is an original date
+    moved by ``days`` (:func:`shift_explains`): the shift at work, not a leak. The dates are
+    read again there: leaks carry no values unless asked."""
+    originals = {i.value for i in index.info.values() if i.category == "date"}
+    explained: set[str] = set()
+    for el in walk(ds):
+        if el.location not in locations or el.elem is None:
+            continue
+        keys = {k for text in text_values(el.elem) for k in index.matcher.keys_in_text(text)}
+        found = {info.value for k in keys
+                 if (info := index.lookup(k)) is not None and info.category == "date"}
+        if found and all(shift_explains(d, days, originals) for d in found):
+            explained.add(el.location)
+    return explained

@@ -156,14 +156,7 @@ class IdentifierIndex:
 
     def lookup(self, key: bytes) -> IdentInfo | None:
         """What the identifier ``key`` is, or None (unknown, or a device name)."""
-        info = self.info.get(key)
-        if info is None or (self.device and self._device_only(info)):
-            return None
-        return info
-
-    def _device_only(self, info: IdentInfo) -> bool:
-        words = token_of(norm_text(info.value)).split()
-        return bool(words) and all(w in self.device for w in words)
+        return None if key in self.matcher.excluded else self.info.get(key)
 
     def merge(self, other: IdentifierIndex) -> None:
         """Add what another index (a worker's) holds."""
@@ -186,7 +179,11 @@ class IdentifierIndex:
             self.info[key] = IdentInfo(category, value, source_label(src), {src}, weak,
                                        {patient} if weak else set())
         else:
-            info.absorb(IdentInfo(category, value, "", {src}, weak, {patient} if weak else set()))
+            info.sources.add(src)
+            if not weak:
+                info.weak, info.patients = False, set()
+            elif info.weak:
+                info.patients.add(patient)
         if tok not in self._tokens:
             self._tokens.add(tok)
             self._matcher = None
@@ -248,10 +245,9 @@ class IdentifierIndex:
             for comp in group.split("^"):
                 if comp.strip() and len(words) == 1:
                     self.add(comp, category, src, patient)
-            if len(words) > 1:
-                for word in words:
+            if len(words) > 1:  # each word alone is weak; family and first given name, in
+                for word in words:  # either order, name the person
                     self.add(word, category, src, patient, weak=True)
-            if len(words) > 1:  # family and first given name, in either order, name the person
                 self.add(" ".join(words[:2]), category, src, patient)
                 self.add(" ".join(words[1::-1]), category, src, patient)
 
@@ -344,11 +340,20 @@ class IdentifierIndex:
 
     # -- searching ----------------------------------------------------------------------
 
+    def _device_only(self, tok: bytes) -> bool:
+        """A value made only of words of the originals' manufacturer and model names, and no
+        person's name ("TOSHIBA" as an institution, where the Manufacturer is TOSHIBA_MEC)."""
+        if not self.device or not all(w in self.device for w in tok.split()):
+            return False
+        info = self.info.get(key_of(tok))
+        return info is not None and info.category != "name"
+
     @property
     def matcher(self) -> Matcher:
         if self._matcher is None:
-            self._matcher = Matcher(t for t in self._tokens
-                                    if not (self.device and all(w in self.device for w in t.split())))
+            device = {t for t in self._tokens if self._device_only(t)}
+            self._matcher = Matcher(self._tokens - device)
+            self._matcher.excluded = frozenset(key_of(t) for t in device)
         return self._matcher
 
 

@@ -120,6 +120,8 @@ class Matcher:
     """
 
     def __init__(self, tokens: Iterable[bytes]) -> None:
+        #: keys of identifiers left out on purpose (set by the index that builds the matcher)
+        self.excluded: frozenset[bytes] = frozenset()
         toks = sorted({t for t in tokens if t})
         self.size = len(toks)
         self._uids = frozenset(t for t in toks if _UID_TOKEN.fullmatch(t))

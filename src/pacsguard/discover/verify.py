@@ -18,8 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from pacsguard.discover.dates import check_dates, shift_explains
-from pacsguard.discover.elements import text_values, walk
+from pacsguard.discover.dates import check_dates, shifted_locations
 from pacsguard.discover.findings import Leak, VerifyReport, mask_value
 from pacsguard.discover.identifiers import DEFAULT_MIN_LENGTH, IdentifierIndex
 from pacsguard.discover.judge import identifies
@@ -230,30 +229,21 @@ def _own_patients(weak: list[tuple[Leak, bytes]], pairs: dict[str, FileRecord],
 def _drop_shifted_coincidences(leaks: list[Leak], usual_days: dict[str, int],
                                index: IdentifierIndex, root: Path) -> list[Leak]:
     """Drop date leaks whose every date is an original date moved by the file's patient's
-    usual offset (:func:`shift_explains`). The dates found are read again from the few
-    files concerned: leaks carry no values unless asked."""
+    usual offset (:func:`shifted_locations`), read again from the few files concerned."""
     suspects: dict[str, set[str]] = defaultdict(set)
     for lk in leaks:
         if lk.category == "date" and lk.kind in ("value", "raw-bytes") and lk.path in usual_days:
             suspects[lk.path].add(lk.location)
     if not suspects:
         return leaks
-    originals = {i.value for i in index.info.values() if i.category == "date"}
-    matcher = index.matcher
     explained: set[tuple[str, str]] = set()
     for rel, locations in suspects.items():
         try:
             df = read_dicom(root / rel)
         except (NotDicom, CorruptDicom):
             continue
-        for el in walk(df.ds):
-            if el.location not in locations or el.elem is None:
-                continue
-            keys = {k for text in text_values(el.elem) for k in matcher.keys_in_text(text)}
-            dates = {index.info[k].value for k in keys
-                     if k in index.info and index.info[k].category == "date"}
-            if dates and all(shift_explains(d, usual_days[rel], originals) for d in dates):
-                explained.add((rel, el.location))
+        explained.update((rel, loc) for loc in shifted_locations(df.ds, locations, index,
+                                                                 usual_days[rel]))
     return [lk for lk in leaks
             if not (lk.category == "date" and (lk.path, lk.location) in explained)]
 
