@@ -2,7 +2,12 @@
 
 The public API, for scripts that do not go through the command line::
 
-    from pacsguard import Deidentifier, Policy, SecretKey, run_deid
+    from pacsguard import Deidentifier, Outcome, Policy, resolve_key, run_deid
+
+    key, _ = resolve_key(Path("site.key"))
+    result = Deidentifier(Policy(), key).process(Path("in.dcm"))
+    if result.outcome is Outcome.WRITTEN:
+        Path("out", result.name).write_bytes(result.data)   # else: result.reason
 
 Names are imported on first use (an explicit table, no guessing), so ``pacsguard audit``
 and ``--help`` do not pay for pydicom and numpy at start-up.
@@ -18,10 +23,15 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Action": "pacsguard.profile",
     "DeidRun": "pacsguard.batch",
-    "Deidentifier": "pacsguard.deid",
+    "DeidRunner": "pacsguard.batch",
+    "Deidentifier": "pacsguard.pipeline",
     "FailClosed": "pacsguard.errors",
     "FileRejected": "pacsguard.errors",
+    "FolderSink": "pacsguard.io",
+    "FolderSource": "pacsguard.io",
+    "InstanceResult": "pacsguard.pipeline",
     "Option": "pacsguard.profile",
+    "Outcome": "pacsguard.outcome",
     "PacsguardError": "pacsguard.errors",
     "Policy": "pacsguard.profile",
     "PolicyError": "pacsguard.errors",
@@ -41,10 +51,15 @@ _EXPORTS = {
 __all__ = [
     "Action",
     "DeidRun",
+    "DeidRunner",
     "Deidentifier",
     "FailClosed",
     "FileRejected",
+    "FolderSink",
+    "FolderSource",
+    "InstanceResult",
     "Option",
+    "Outcome",
     "PacsguardError",
     "Policy",
     "PolicyError",
@@ -73,8 +88,11 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pacsguard.batch import DeidRun, Summary, WorkerConfig, read_dicom, run_deid
-    from pacsguard.deid import Deidentifier, SecretKey, resolve_key
+    from pacsguard.batch import DeidRun, DeidRunner, Summary, WorkerConfig, read_dicom, run_deid
+    from pacsguard.deid import SecretKey, resolve_key
     from pacsguard.discover import scan_tree, verify_trees
     from pacsguard.errors import FailClosed, FileRejected, PacsguardError, PolicyError, SecretKeyError
+    from pacsguard.io import FolderSink, FolderSource
+    from pacsguard.outcome import Outcome
+    from pacsguard.pipeline import Deidentifier, InstanceResult
     from pacsguard.profile import Action, Option, Policy, load_policy, rule_for

@@ -16,17 +16,21 @@ or pseudonymized paths, never patient data.
     +-- InputError                      an input cannot be used as a whole (missing path, ...)
     +-- NetworkError                    audit: invalid target or scope refusal
     |   +-- ScopeError                  a target outside private/loopback without --allow-public
-    +-- FileRejected                    one file cannot be processed; carries a reason code
-        +-- NotDicom                    the file is not DICOM at all (skipped, not quarantined)
-        +-- CorruptDicom                looks like DICOM but cannot be parsed
+    +-- FileRejected                    one instance cannot be written out; carries its
+        |                               outcome and a reason code
+        +-- NotDicom                    not DICOM at all: skipped, not quarantined
+        +-- CorruptDicom                looks like DICOM but cannot be parsed: quarantined
         |   +-- LimitExceeded           exceeds a [limits] entry (size, depth, count, time)
-        +-- FailClosed                  could be parsed, but cannot be de-identified safely
+        +-- FailClosed                  parsed, but cannot be de-identified safely: quarantined
+        +-- WriteFailed                 de-identified, but the output could not be stored: failed
 
 Third-party errors (pydicom parse errors, OSError, sqlite3.Error, tomllib errors)
 are translated into the most specific class with ``raise ... from exc``.
 """
 
 from __future__ import annotations
+
+from pacsguard.outcome import Outcome
 
 __all__ = [
     "CorruptDicom",
@@ -43,6 +47,7 @@ __all__ = [
     "ScopeError",
     "SecretKeyError",
     "UsageError",
+    "WriteFailed",
 ]
 
 
@@ -96,6 +101,7 @@ class FileRejected(PacsguardError):
     """
 
     exit_code = 1
+    outcome: Outcome = Outcome.QUARANTINED  #: what the instance becomes when this is raised
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(f"{code}: {detail}")
@@ -105,6 +111,8 @@ class FileRejected(PacsguardError):
 
 class NotDicom(FileRejected):
     """The file is not a DICOM file (no preamble/prefix and not parseable as a dataset)."""
+
+    outcome = Outcome.SKIPPED
 
 
 class CorruptDicom(FileRejected):
@@ -118,3 +126,10 @@ class FailClosed(FileRejected):
 class LimitExceeded(CorruptDicom):
     """The file exceeds one of the policy's ``[limits]`` (size, inflated size, nesting depth,
     element or frame count, time): it is refused before it can cost memory or time."""
+
+
+class WriteFailed(FileRejected):
+    """The instance was de-identified but its output could not be stored (disk full, a
+    permission, a destination down): nothing half-written stays behind, a rerun retries it."""
+
+    outcome = Outcome.FAILED

@@ -11,12 +11,12 @@ from pydicom import dcmwrite
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from pacsguard.deid.engine import Deidentifier
+from pacsguard.deid.engine import HeaderEngine
 from pacsguard.deid.keys import SecretKey
 from pacsguard.profile import Policy
 
 KEY = SecretKey(b"\x11" * 32, "test")
-ENGINES = [Deidentifier(Policy(), KEY), Deidentifier(Policy(options=frozenset()), KEY)]
+ENGINES = [HeaderEngine(Policy(), KEY), HeaderEngine(Policy(options=frozenset()), KEY)]
 
 word = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=6, max_size=10)
 digits = st.text(alphabet="0123456789", min_size=7, max_size=10)

@@ -11,7 +11,7 @@ import pytest
 from pydicom.datadict import dictionary_has_tag, dictionary_VR
 from pydicom.dataset import Dataset
 
-from pacsguard.deid.engine import Deidentifier
+from pacsguard.deid.engine import HeaderEngine
 from pacsguard.deid.keys import SecretKey
 from pacsguard.profile import ALL_RULES, Action, Option, Policy, resolve_choice, rule_for
 
@@ -81,7 +81,7 @@ def _check(tag: int, vr: str, expected: Action, before: Any, ds: Dataset) -> str
 
 @pytest.mark.parametrize("options", OPTION_SETS, ids=lambda s: ",".join(sorted(s)) or "basic")
 def test_every_row_follows_the_table(options: frozenset[Option], key: SecretKey) -> None:
-    engine = Deidentifier(Policy(options=options), key)
+    engine = HeaderEngine(Policy(options=options), key)
     problems = []
     for tag, vr in ROWS:
         ds = Dataset()

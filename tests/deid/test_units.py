@@ -8,7 +8,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from pacsguard.deid.dates import shift_da, shift_dt, shift_text_dates
-from pacsguard.deid.engine import Deidentifier
+from pacsguard.deid.engine import HeaderEngine
 from pacsguard.deid.identifiers import collect
 from pacsguard.deid.keys import SecretKey, parse_key_text
 from pacsguard.deid.pseudonyms import Pseudonymizer
@@ -75,7 +75,7 @@ def test_text_cleaning_tokens() -> None:
 def test_clean_descriptors_shifts_dates_in_text(key: SecretKey) -> None:
     ds = _patient()
     ds.StudyDescription = "follow-up of 2020-03-01"
-    engine = Deidentifier(Policy(), key)
+    engine = HeaderEngine(Policy(), key)
     shift = engine.pseudo.date_shift_days("PID-004711")
     engine.deidentify(ds)
     assert ds.StudyDescription == "follow-up of " + shift_da("20200301", shift)[:4] + "-" + \
@@ -96,15 +96,15 @@ def test_private_rules(key: SecretKey) -> None:
         return ds
 
     ds = build()
-    Deidentifier(Policy(), key).deidentify(ds)
+    HeaderEngine(Policy(), key).deidentify(ds)
     assert ds[0x00191002].value == 912 and 0x00190010 in ds
     assert 0x00330010 not in ds and 0x00331010 not in ds and 0x00331011 not in ds
     ds = build()
-    Deidentifier(Policy(options=frozenset()), key).deidentify(ds)
+    HeaderEngine(Policy(options=frozenset()), key).deidentify(ds)
     assert not [t for t in ds.keys() if t.group % 2]
     ds = build()
     from pacsguard.profile import policy_from_mapping
-    Deidentifier(policy_from_mapping({"private": {"acme hospital pacs 1.0": "keep"}}), key).deidentify(ds)
+    HeaderEngine(policy_from_mapping({"private": {"acme hospital pacs 1.0": "keep"}}), key).deidentify(ds)
     assert ds[0x00331010].value == "MÜLLER"
 
 

@@ -19,15 +19,14 @@ import atheris
 
 with atheris.instrument_imports():
     from pacsguard.batch.reader import quiet_pydicom, read_dicom
-    from pacsguard.batch.worker import FileWorker, WorkerConfig
     from pacsguard.deid.keys import SecretKey
     from pacsguard.discover import walk as discover_walk
     from pacsguard.errors import FileRejected
+    from pacsguard.pipeline import Deidentifier
     from pacsguard.profile.policy import Policy
 
 _TMP = Path(tempfile.mkdtemp(prefix="pacsguard-fuzz-"))
-_WORKER = FileWorker(WorkerConfig(policy=replace(Policy(), clean_pixels=False),
-                                  key=SecretKey(b"\x5a" * 32, "fuzz"), out_dir=_TMP / "out"))
+_PIPELINE = Deidentifier(replace(Policy(), clean_pixels=False), SecretKey(b"\x5a" * 32, "fuzz"))
 
 
 def one_input(data: bytes) -> None:
@@ -36,9 +35,9 @@ def one_input(data: bytes) -> None:
     for read in (read_dicom, discover_walk.read_dicom):
         with contextlib.suppress(FileRejected):
             read(path)
-    outcome = _WORKER.process(str(path))
-    if outcome.reason == "processing-error":
-        raise RuntimeError(f"processing-error: {outcome.detail}")
+    for outcome in (_PIPELINE.process(path), _PIPELINE.process(data)):  # from disk, from memory
+        if outcome.reason == "processing-error":
+            raise RuntimeError(f"processing-error: {outcome.detail}")
 
 
 def seed_corpus(directory: Path) -> None:

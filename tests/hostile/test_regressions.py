@@ -191,7 +191,8 @@ def test_symlink_in_output_refused(tmp_path: Path, key_file: Path) -> None:
 
 
 def test_links_followed_only_inside_the_input(tmp_path: Path) -> None:
-    from pacsguard.batch.walk import WalkStats, iter_files
+    from pacsguard.fswalk import WalkStats
+    from pacsguard.io.sources import FolderSource
 
     root, outside = tmp_path / "root", tmp_path / "outside"
     _sample(root)
@@ -202,7 +203,8 @@ def test_links_followed_only_inside_the_input(tmp_path: Path) -> None:
     (root / "out-file").symlink_to(outside / "a.dcm")
     (root / "up").symlink_to(root, target_is_directory=True)
     stats = WalkStats()
-    batch = sorted(p.relative_to(root).as_posix() for p in iter_files([root], stats))
+    source = FolderSource([root])
+    batch = sorted(p.relative_to(root).as_posix() for p in source.paths(stats))
     assert batch == ["a.dcm", "sub/inner"]
     assert stats.links_outside == 2 and stats.loops == 1
     discover = sorted(p.relative_to(root).as_posix() for p in discover_walk.iter_files(root))

@@ -9,7 +9,8 @@ from pydicom.dataset import Dataset
 
 from pacsguard.errors import PolicyError
 from pacsguard.pixels.classify import IdentifierMatcher, _approx_in, canonical, classify, is_phi_pattern
-from pacsguard.pixels.regions import DEFAULT_REGIONS, RegionRule, matching_rects, rules_from_policy
+from pacsguard.pixels.regions import DEFAULT_REGIONS, matching_rects
+from pacsguard.profile.pixels import RegionRule, rules_from_policy
 
 IDS = ["DOE^JOHN", "PID001234", "19870314", "ACC778899"]
 

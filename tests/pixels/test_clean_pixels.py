@@ -27,13 +27,13 @@ from pydicom.uid import (
 from pacsguard.errors import FailClosed
 from pacsguard.pixels import (
     PixelPolicy,
-    RegionRule,
     clean_pixels,
     detect_text,
     engine,
     get_detector,
 )
 from pacsguard.pixels.detect import OcrBox, RapidOcrDetector
+from pacsguard.profile.pixels import RegionRule
 
 from . import pixsynth
 

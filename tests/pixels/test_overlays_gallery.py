@@ -42,22 +42,6 @@ def test_overlays_removed_by_default(rapidocr: str) -> None:
     assert not any(0x6000 <= t.group <= 0x601E for t in ds.keys())
 
 
-def test_kept_overlay_has_text_erased(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(32, "mono8", rows=192, cols=192, n_other=0)
-    ds, bbox = _with_overlay(pixsynth.roundtrip(sample.ds), sample.identifiers[0])
-    ds.add_new(0x60001500, "LO", "label")
-    before = ds.overlay_array(0x6000).copy()
-    x0, y0, x1, y1 = bbox
-    assert before[y0:y1, x0:x1].any()
-
-    clean_pixels(ds, sample.identifiers, PixelPolicy(keep_overlays=True))
-
-    after = pixsynth.roundtrip(ds).overlay_array(0x6000)
-    assert not after[y0:y1, x0:x1].any()
-    assert 0x60000022 not in ds and 0x60001500 not in ds
-    assert 0x60003000 in ds and ds.BurnedInAnnotation == "NO"
-
-
 def _result(before: bytes, after: bytes) -> PixelResult:
     return PixelResult(3, 1, "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.1", (before, after))
 

@@ -1,7 +1,26 @@
-"""Walk inputs, run parallel workers, keep the journal and the quarantine list."""
+"""Scheduling: run the per-instance pipeline over many inputs on an executor, commit what it
+staged, keep the journal and the summary."""
 
+from pacsguard.batch.executor import Executor, LocalExecutor
+from pacsguard.batch.hooks import GalleryCollector, LinkageTable, RunHook
 from pacsguard.batch.reader import read_dicom
-from pacsguard.batch.runner import DeidRun, Summary, run_deid
-from pacsguard.batch.worker import FileWorker, Outcome, WorkerConfig
+from pacsguard.batch.run import run_deid
+from pacsguard.batch.runner import DeidRun, DeidRunner
+from pacsguard.batch.summary import Summary
+from pacsguard.batch.worker import FileWorker, Processed, WorkerConfig
 
-__all__ = ["DeidRun", "FileWorker", "Outcome", "Summary", "WorkerConfig", "read_dicom", "run_deid"]
+__all__ = [
+    "DeidRun",
+    "DeidRunner",
+    "Executor",
+    "FileWorker",
+    "GalleryCollector",
+    "LinkageTable",
+    "LocalExecutor",
+    "Processed",
+    "RunHook",
+    "Summary",
+    "WorkerConfig",
+    "read_dicom",
+    "run_deid",
+]

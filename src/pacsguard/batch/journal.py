@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from pacsguard.errors import JournalError, SecretKeyError
 
@@ -54,7 +55,8 @@ class JournalRow:
 
 
 class Journal:
-    """Records each input's outcome; a rerun skips what was already written."""
+    """Records each input's outcome; a rerun skips what was already written. A context
+    manager: leaving it flushes and closes, whatever ended the run."""
 
     def __init__(self, path: Path) -> None:
         try:
@@ -134,3 +136,10 @@ class Journal:
     def close(self) -> None:
         self.flush()
         self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()  # flushes what was recorded, interrupted or not: a rerun resumes from it

@@ -4,6 +4,7 @@ with a reason that names no value."""
 
 from __future__ import annotations
 
+import io
 import logging
 import mmap
 import os
@@ -44,23 +45,51 @@ def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
     sees a length, count or geometry it would trust to its cost."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(132)
-            fh.seek(0)
-            has_prefix = head[128:132] == b"DICM"
-            if not has_prefix and not _looks_like_dataset(head):
-                raise NotDicom("not-dicom", "no DICOM preamble and not a DICOM dataset")
-            _prescan_file(fh, limits)
-            fh.seek(0)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                ds = dcmread(fh, force=not has_prefix)
+            has_prefix = _dicom_head(fh.read(132))
+            size = os.fstat(fh.fileno()).st_size
+            _check_size(size, limits)  # before mapping anything
+            # Mapped, not read: the walk touches headers only, and pixel pages stay in the
+            # page cache.
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return _parse(fh, data, has_prefix, limits)
     except (NotDicom, CorruptDicom):
         raise
-    except InvalidDicomError as exc:
-        raise NotDicom("not-dicom", "not a DICOM file") from exc
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         raise CorruptDicom("unreadable", f"cannot read the file ({why})") from exc
+
+
+def read_dicom_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
+    """:func:`read_dicom` for an instance already in memory (received over the network)."""
+    has_prefix = _dicom_head(data[:132])
+    _check_size(len(data), limits)
+    return _parse(io.BytesIO(data), data, has_prefix, limits)
+
+
+def _dicom_head(head: bytes) -> bool:
+    """Whether the file has the DICM prefix; NotDicom when it is not DICOM at all."""
+    has_prefix = head[128:132] == b"DICM"
+    if not has_prefix and not _looks_like_dataset(head):
+        raise NotDicom("not-dicom", "no DICOM preamble and not a DICOM dataset")
+    return has_prefix
+
+
+def _check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_file_bytes:
+        raise LimitExceeded("too-large", f"the file is larger than {limits.max_file_mb} MB")
+
+
+def _parse(fh: BinaryIO, data: bytes | mmap.mmap, has_prefix: bool, limits: Limits) -> FileDataset:
+    try:
+        prescan(data, limits)
+        fh.seek(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ds = dcmread(fh, force=not has_prefix)
+    except (NotDicom, CorruptDicom, OSError):
+        raise
+    except InvalidDicomError as exc:
+        raise NotDicom("not-dicom", "not a DICOM file") from exc
     except Exception as exc:  # pydicom raises many types on malformed input
         raise CorruptDicom("parse-error", f"DICOM parse error ({type(exc).__name__})") from exc
     for w in caught:
@@ -72,15 +101,6 @@ def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
     if len(ds) == 0 or (0x00080016 not in ds and 0x00041200 not in ds):
         raise NotDicom("not-dicom", "no SOP Class UID: not a DICOM composite object")
     return ds
-
-
-def _prescan_file(fh: BinaryIO, limits: Limits) -> None:
-    size = os.fstat(fh.fileno()).st_size
-    if size > limits.max_file_bytes:  # before mapping anything
-        raise LimitExceeded("too-large", f"the file is larger than {limits.max_file_mb} MB")
-    # Mapped, not read: the walk touches headers only, and pixel pages stay in the page cache.
-    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        prescan(data, limits)
 
 
 def _check_complete(ds: FileDataset) -> None:

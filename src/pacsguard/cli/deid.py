@@ -9,7 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pacsguard.batch.runner import DeidRun, run_deid
+from pacsguard.batch.run import run_deid
+from pacsguard.batch.runner import DeidRun
 from pacsguard.batch.worker import WorkerConfig
 from pacsguard.deid.keys import resolve_key
 from pacsguard.errors import UsageError
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.linkage:
         print("pacsguard deid: WARNING: the linkage table identifies people; store it as "
               "securely as the originals", file=sys.stderr)
-    cfg = WorkerConfig(policy=policy, key=key, out_dir=args.output, linkage=bool(args.linkage),
+    cfg = WorkerConfig(policy=policy, key=key, linkage=bool(args.linkage),
                        show_values=args.show_values)
     if args.media and any(args.media.resolve() == r.resolve() or r.resolve() in args.media.resolve().parents
                           for r in args.inputs):

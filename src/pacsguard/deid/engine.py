@@ -30,7 +30,7 @@ from pacsguard.deid.dates import shift_da, shift_dt
 from pacsguard.deid.dummy import TEXT_VRS, dummy_value, empty_value, fit
 from pacsguard.deid.identifiers import FileIdentifiers, collect
 from pacsguard.deid.keys import SecretKey
-from pacsguard.deid.marking import clean_file_meta, mark
+from pacsguard.deid.marking import clean_file_meta
 from pacsguard.deid.private import plan_private
 from pacsguard.deid.pseudonyms import Pseudonymizer
 from pacsguard.deid.text import TextCleaner
@@ -93,8 +93,11 @@ class DeidResult:
     ids: FileIdentifiers
 
 
-class Deidentifier:
-    """De-identifies datasets in place, deterministically for a key and a policy."""
+class HeaderEngine:
+    """De-identifies a dataset's header in place, deterministically for a key and a policy.
+
+    It is one step of :class:`pacsguard.pipeline.Deidentifier` (which adds the risk gate,
+    pixels, marking and the leak guard); alone it guarantees none of those."""
 
     def __init__(self, policy: Policy, key: SecretKey) -> None:
         self.policy = policy
@@ -162,9 +165,9 @@ class Deidentifier:
         # of one series share identifiers, so keep the last few cleaners.
         return self._cleaners.get((ids.key(), shift), lambda: TextCleaner(ids, shift))
 
-    def deidentify(self, ds: Dataset, ctx: FileContext | None = None, *,
-                   pixels_cleaned: bool = False) -> DeidResult:
-        """De-identify ``ds`` in place (file meta included) and return the result."""
+    def deidentify(self, ds: Dataset, ctx: FileContext | None = None) -> DeidResult:
+        """De-identify ``ds``'s header in place (file meta included) and return the result;
+        marking is the pipeline's next step (:func:`pacsguard.deid.marking.mark`)."""
         ctx = ctx or self.context_for(ds)
         self._overlays_and_curves(ds)
         self._clean(ds, ctx, top=True)
@@ -173,7 +176,6 @@ class Deidentifier:
             self._clean_file_meta(meta, ds)
         if isinstance(ds, FileDataset):
             ds.preamble = b"\x00" * 128  # a preamble can hold anything (TIFF hybrids)
-        mark(ds, self.policy, pixels_cleaned=pixels_cleaned)
         return DeidResult(ds, ctx.pseudonym, ctx.identity, _first_text(ds, STUDY_UID),
                           _first_text(ds, SERIES_UID), _first_text(ds, SOP_UID), ctx.ids)
 

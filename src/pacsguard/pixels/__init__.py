@@ -11,19 +11,17 @@ limits of Clean Recognizable Visual Features.
 from pacsguard.pixels.classify import Classification
 from pacsguard.pixels.detect import TextDetector, detector_available, get_detector
 from pacsguard.pixels.engine import PixelPolicy, PixelResult, TextBox, clean_pixels, detect_text
-from pacsguard.pixels.regions import DEFAULT_REGIONS, RegionRule, rules_from_policy
+from pacsguard.pixels.regions import DEFAULT_REGIONS
 
 __all__ = [
     "DEFAULT_REGIONS",
     "Classification",
     "PixelPolicy",
     "PixelResult",
-    "RegionRule",
     "TextBox",
     "TextDetector",
     "clean_pixels",
     "detect_text",
     "detector_available",
     "get_detector",
-    "rules_from_policy",
 ]

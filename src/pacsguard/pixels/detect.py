@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pacsguard.errors import FailClosed, PolicyError
+from pacsguard.pixels.ocrenv import ocr_environment
 from pacsguard.pixels.tuning import tune_engine
 
 __all__ = [
@@ -69,16 +69,6 @@ class TextDetector(Protocol):
         all-text mode uses that, since it blanks every line whatever it says.
         """
         ...
-
-
-def _ocr_threads() -> int:
-    """onnxruntime threads per session: ``PACSGUARD_OCR_THREADS``, else 1 in a worker
-    process (a batch runs one worker per core, more threads only contend), else 0
-    (onnxruntime's default: every core, for the lowest latency on a single file)."""
-    env = os.environ.get("PACSGUARD_OCR_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return 1 if multiprocessing.parent_process() is not None else 0
 
 
 def _clip_box(x0: float, y0: float, x1: float, y1: float, w: int, h: int) -> tuple[int, int, int, int]:
@@ -130,7 +120,7 @@ class RapidOcrDetector:
                     "rec_img_shape": [3, self.rec_height, self.rec_min_width],
                     "rec_batch_num": 1,
                 }
-                threads = _ocr_threads()
+                threads = ocr_environment().threads
                 if threads:
                     kwargs["intra_op_num_threads"] = threads
                     kwargs["inter_op_num_threads"] = 1

@@ -25,8 +25,9 @@ from pacsguard.pixels import codecs, overlays
 from pacsguard.pixels.classify import Classification, IdentifierMatcher, canonical, classify
 from pacsguard.pixels.detect import OcrBox, TextDetector, get_detector
 from pacsguard.pixels.redact import Box, expand, fill_boxes, merge
-from pacsguard.pixels.regions import DEFAULT_REGIONS, RegionRule, matching_rects
+from pacsguard.pixels.regions import DEFAULT_REGIONS, matching_rects
 from pacsguard.pixels.render import png_thumbnail, to_display
+from pacsguard.profile.pixels import Detector, PixelMode, RegionRule
 
 __all__ = ["PixelPolicy", "PixelResult", "TextBox", "clean_pixels", "detect_text"]
 
@@ -42,14 +43,21 @@ class PixelPolicy:
     ``phi-text`` only lines classified as identifier or PHI pattern.
     """
 
-    mode: Literal["all-text", "phi-text"] = "phi-text"
-    detector: Literal["rapidocr", "tesseract"] = "rapidocr"
+    mode: Literal[PixelMode.ALL_TEXT, PixelMode.PHI_TEXT] = PixelMode.PHI_TEXT
+    detector: Detector = Detector.RAPIDOCR
     margin: int = 4
     #: Selected text lines are widened by this many line heights on both sides: at faint
     #: line ends the detector often stops a character or two short ("ID: PID798|94").
     widen: float = 0.75
     regions: tuple[RegionRule, ...] = DEFAULT_REGIONS
-    keep_overlays: bool = False
+
+    def __post_init__(self) -> None:
+        # Enums at the boundary: a caller's "all-text" becomes PixelMode.ALL_TEXT (or fails).
+        mode = PixelMode(self.mode)
+        if mode is PixelMode.AUTO:
+            raise ValueError("PixelPolicy.mode: the caller resolves auto per file")
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "detector", Detector(self.detector))
 
 
 @dataclass
@@ -80,8 +88,8 @@ class TextBox:
     classification: Classification
 
 
-def _selected(box: TextBox, mode: str) -> bool:
-    return mode == "all-text" or box.classification != "other"
+def _selected(box: TextBox, mode: PixelMode) -> bool:
+    return mode is PixelMode.ALL_TEXT or box.classification != "other"
 
 
 def _same_line(a: TextBox, b: TextBox) -> bool:
@@ -107,7 +115,7 @@ def _widened(box: TextBox | OcrBox, factor: float, matcher: IdentifierMatcher) -
     return (x0 - d, y0, x1 + d, y1)  # expand() clips to the image
 
 
-def _select(found: Sequence[TextBox], mode: str) -> list[TextBox]:
+def _select(found: Sequence[TextBox], mode: PixelMode) -> list[TextBox]:
     """Boxes to blank. The detector sometimes splits one line ("ID:PID4" + "767") and
     the tail alone reads as harmless: a box next to a selected one on its line is taken
     too, transitively."""
@@ -206,7 +214,7 @@ def clean_pixels(
     if TAG_PIXEL_DATA not in ds:
         if Tag(0x7FE0, 0x0008) in ds or Tag(0x7FE0, 0x0009) in ds:
             raise FailClosed("pixel-unsupported", "float pixel data cannot be redacted")
-        _handle_overlays(ds, [], policy, detector, matcher)
+        overlays.remove_overlays(ds)
         _set_burned_in_no(ds)
         return PixelResult(0, 0, ts_in, ts_in, None)
 
@@ -216,7 +224,7 @@ def clean_pixels(
     embedded = any(Tag(g, 0x3000) not in ds for g in overlays.overlay_groups(ds))
     nframes, rows, cols = dec.frames.shape[:3]
     # all-text blanks every line whatever it says: finding is enough, reading is skipped.
-    found, displays = _scan(ds, dec, detector, matcher, read=policy.mode != "all-text")
+    found, displays = _scan(ds, dec, detector, matcher, read=policy.mode is not PixelMode.ALL_TEXT)
     raw: list[Box] = [_widened(b, policy.widen, matcher) for b in _select(found, policy.mode)]
     raw += [(x, y, x + w, y + h) for x, y, w, h in matching_rects(ds, policy.regions)]
     boxes = merge(b for r in raw if (b := expand(r, policy.margin, cols, rows)) is not None)
@@ -224,7 +232,7 @@ def clean_pixels(
     thumb_i = _thumb_index(found)
     before = png_thumbnail(displays[thumb_i]) if want_thumbnails else b""
     filled = fill_boxes(dec.frames, boxes, dec.photometric, ds)
-    _handle_overlays(ds, boxes, policy, detector, matcher)
+    overlays.remove_overlays(ds)
     ts_out = codecs.encode(ds, dec) if boxes or embedded else _unchanged_syntax(ds, dec)
     _set_burned_in_no(ds)
     thumbs = None
@@ -237,25 +245,3 @@ def clean_pixels(
 def _unchanged_syntax(ds: Dataset, dec: codecs.Decoded) -> str:
     # Nothing to blank: the pixel data stays byte for byte as it was.
     return str(dec.transfer_syntax)
-
-
-def _handle_overlays(
-    ds: Dataset,
-    boxes: Sequence[Box],
-    policy: PixelPolicy,
-    detector: TextDetector,
-    matcher: IdentifierMatcher,
-) -> None:
-    if not policy.keep_overlays:
-        overlays.remove_overlays(ds)
-        return
-
-    def select(rgb: npt.NDArray[np.uint8]) -> list[Box]:
-        out: list[Box] = []
-        for ob in detector.detect(rgb):
-            cls = classify(ob.text, matcher)
-            if policy.mode == "all-text" or cls != "other":
-                out.append(_widened(ob, policy.widen, matcher))
-        return out
-
-    overlays.clean_overlays(ds, boxes, select, policy.margin)

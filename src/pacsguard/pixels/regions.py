@@ -1,157 +1,16 @@
-"""Fixed blanking rectangles chosen by header values, as in CTP's DicomPixelAnonymizer.
-
-A :class:`RegionRule` matches when every condition it sets holds:
-
-* ``manufacturer``, ``model``: case-insensitive substring of Manufacturer (0008,0070) /
-  ManufacturerModelName (0008,1090); ``A|B`` means either.
-* ``rows``, ``columns``: exact Rows (0028,0010) / Columns (0028,0011).
-* ``sop_class_uid``: exact SOP Class UID (0008,0016); ``A|B`` means either.
-* ``image_type``: every listed value appears in ImageType (0008,0008).
-
-``rects`` are ``(x, y, width, height)`` in pixels, CTP's order, clipped to the image.
-In a policy file (TOML)::
-
-    [[pixels.regions]]
-    name = "Philips iU22 480 rows"
-    manufacturer = "Philips"
-    model = "iU22"
-    rows = 480
-    rects = [[0, 0, 640, 47]]
-"""
+"""Fixed blanking rectangles chosen by header values, as in CTP's DicomPixelAnonymizer: the
+built-in starter set, and the rectangles that apply to one file. The rule type and its
+policy-file syntax are the policy's (:mod:`pacsguard.profile.pixels`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag, Tag
 
-from pacsguard.errors import PolicyError
+from pacsguard.profile.pixels import Rect, RegionRule
 
-__all__ = ["DEFAULT_REGIONS", "Rect", "RegionRule", "matching_rects", "rules_from_policy"]
-
-Rect = tuple[int, int, int, int]
-
-TAG_MANUFACTURER = Tag(0x0008, 0x0070)
-TAG_MODEL = Tag(0x0008, 0x1090)
-TAG_ROWS = Tag(0x0028, 0x0010)
-TAG_COLUMNS = Tag(0x0028, 0x0011)
-TAG_SOP_CLASS = Tag(0x0008, 0x0016)
-TAG_IMAGE_TYPE = Tag(0x0008, 0x0008)
-
-
-def _text(ds: Dataset, tag: BaseTag) -> str:
-    elem = ds.get(tag)
-    if elem is None or elem.value is None:
-        return ""
-    value = elem.value
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    return str(value)
-
-
-def _contains_any(haystack: str, pattern: str) -> bool:
-    hay = haystack.upper()
-    return any(alt.strip().upper() in hay for alt in pattern.split("|") if alt.strip())
-
-
-@dataclass(frozen=True)
-class RegionRule:
-    """Rectangles to blank in every frame of files whose header matches."""
-
-    name: str
-    rects: tuple[Rect, ...]
-    manufacturer: str | None = None
-    model: str | None = None
-    rows: int | None = None
-    columns: int | None = None
-    sop_class_uid: str | None = None
-    image_type: tuple[str, ...] = ()
-
-    def matches(self, ds: Dataset) -> bool:
-        """True when every condition of the rule holds for ``ds``."""
-        if self.manufacturer is not None and not _contains_any(
-            _text(ds, TAG_MANUFACTURER), self.manufacturer
-        ):
-            return False
-        if self.model is not None and not _contains_any(_text(ds, TAG_MODEL), self.model):
-            return False
-        for tag, want in ((TAG_ROWS, self.rows), (TAG_COLUMNS, self.columns)):
-            if want is not None and _text(ds, tag) != str(want):
-                return False
-        if self.sop_class_uid is not None and _text(ds, TAG_SOP_CLASS) not in {
-            u.strip() for u in self.sop_class_uid.split("|")
-        }:
-            return False
-        if self.image_type:
-            have = {v.strip().upper() for v in _text(ds, TAG_IMAGE_TYPE).split("\\")}
-            if not all(v.upper() in have for v in self.image_type):
-                return False
-        return True
-
-    @classmethod
-    def from_mapping(cls, entry: Mapping[str, Any], where: str = "pixels.regions") -> RegionRule:
-        """Build a rule from one policy-file table; raises PolicyError naming ``where``."""
-        known = {
-            "name",
-            "rects",
-            "manufacturer",
-            "model",
-            "rows",
-            "columns",
-            "sop_class_uid",
-            "image_type",
-        }
-        unknown = set(entry) - known
-        if unknown:
-            raise PolicyError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name:
-            raise PolicyError(f"{where}: 'name' must be a non-empty string")
-        raw_rects = entry.get("rects")
-        if not isinstance(raw_rects, Sequence) or not raw_rects:
-            raise PolicyError(f"{where} ({name}): 'rects' must list [x, y, width, height] entries")
-        rects: list[Rect] = []
-        for r in raw_rects:
-            if (
-                not isinstance(r, Sequence)
-                or len(r) != 4
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in r)
-                or r[2] == 0
-                or r[3] == 0
-            ):
-                raise PolicyError(
-                    f"{where} ({name}): each rect is [x, y, width, height], non-negative integers, non-empty"
-                )
-            rects.append((r[0], r[1], r[2], r[3]))
-        kwargs: dict[str, Any] = {}
-        for key in ("manufacturer", "model", "sop_class_uid"):
-            if key in entry:
-                if not isinstance(entry[key], str) or not entry[key].strip():
-                    raise PolicyError(f"{where} ({name}): '{key}' must be a non-empty string")
-                kwargs[key] = entry[key]
-        for key in ("rows", "columns"):
-            if key in entry:
-                if not isinstance(entry[key], int) or isinstance(entry[key], bool) or entry[key] <= 0:
-                    raise PolicyError(f"{where} ({name}): '{key}' must be a positive integer")
-                kwargs[key] = entry[key]
-        if "image_type" in entry:
-            it = entry["image_type"]
-            if isinstance(it, str):
-                it = [it]
-            if not isinstance(it, Sequence) or not all(isinstance(v, str) for v in it):
-                raise PolicyError(f"{where} ({name}): 'image_type' must be a string or strings")
-            kwargs["image_type"] = tuple(it)
-        if not kwargs:
-            raise PolicyError(f"{where} ({name}): a rule needs at least one condition")
-        return cls(name=name, rects=tuple(rects), **kwargs)
-
-
-def rules_from_policy(entries: Sequence[Mapping[str, Any]]) -> tuple[RegionRule, ...]:
-    """Parse the ``[[pixels.regions]]`` array of a policy file."""
-    return tuple(RegionRule.from_mapping(e, f"pixels.regions[{i}]") for i, e in enumerate(entries))
+__all__ = ["DEFAULT_REGIONS", "matching_rects"]
 
 
 def matching_rects(ds: Dataset, rules: Sequence[RegionRule]) -> list[Rect]:

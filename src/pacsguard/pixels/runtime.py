@@ -23,7 +23,6 @@ used (no model conversion tools, so none of its telemetry).
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pacsguard.errors import FailClosed, PolicyError
+from pacsguard.pixels.ocrenv import ocr_environment
 
 __all__ = ["REC_WIDTH_STEP", "OpenVinoSession", "check_environment", "chosen_runtime"]
 
@@ -42,7 +42,6 @@ REC_WIDTH_STEP = 32
 DET_SHAPES_KEPT = 4
 #: Static compiles per process at most; shapes beyond run on the dynamic model.
 STATIC_COMPILES = 8
-RUNTIMES = ("auto", "openvino", "onnxruntime")
 
 
 def chosen_runtime() -> str:
@@ -55,9 +54,7 @@ def chosen_runtime() -> str:
     FailClosed
         ``pixel-detector`` when ``openvino`` is asked for and not installed.
     """
-    wanted = os.environ.get("PACSGUARD_OCR_RUNTIME", "auto").strip().lower() or "auto"
-    if wanted not in RUNTIMES:
-        raise PolicyError(f"PACSGUARD_OCR_RUNTIME={wanted!r}: choose one of {', '.join(RUNTIMES)}")
+    wanted = ocr_environment().runtime
     has_ov = importlib.util.find_spec("openvino") is not None
     if wanted == "openvino" and not has_ov:
         raise FailClosed("pixel-detector", "PACSGUARD_OCR_RUNTIME=openvino but OpenVINO is not installed")
@@ -79,14 +76,6 @@ def check_environment() -> None:
         chosen_runtime()
     except FailClosed as exc:
         raise PolicyError(exc.detail) from exc
-    _precision()
-
-
-def _precision() -> str:
-    precision = os.environ.get("PACSGUARD_OCR_PRECISION", "").strip().lower()
-    if precision not in ("", "f32", "bf16"):
-        raise PolicyError(f"PACSGUARD_OCR_PRECISION={precision!r}: choose f32 or bf16")
-    return precision
 
 
 class OpenVinoSession:
@@ -118,7 +107,7 @@ class OpenVinoSession:
         }
         if threads > 0:
             self._config["INFERENCE_NUM_THREADS"] = threads
-        precision = _precision()
+        precision = ocr_environment().precision
         if precision:
             self._config["INFERENCE_PRECISION_HINT"] = precision
         self._static = static_shapes

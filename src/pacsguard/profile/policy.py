@@ -40,6 +40,7 @@ from pacsguard.errors import PolicyError
 from pacsguard.limits import DEFAULT_LIMITS, Limits, limits_from
 from pacsguard.profile.actions import Action, parse_policy_action
 from pacsguard.profile.options import Option, check_consistent, parse_option
+from pacsguard.profile.pixels import DEFAULT_PIXELS, PixelSettings
 
 #: The default research profile: Basic Profile plus these options.
 DEFAULT_OPTIONS = frozenset({
@@ -68,10 +69,7 @@ class Policy:
     private_overrides: Mapping[str, Action] = field(default_factory=lambda: MappingProxyType({}))
     clean_pixels: bool = True  #: clean burned-in text of risky files instead of quarantining
     burned_in_modalities: frozenset[str] = DEFAULT_BURNED_IN_MODALITIES
-    pixel_detector: str = "rapidocr"  #: "rapidocr" (default) or "tesseract"
-    pixel_mode: str = "auto"  #: "auto" (all-text for US/SC/OT), "all-text" or "phi-text"
-    pixel_margin: int = 4
-    pixel_regions: tuple[str, ...] = ()  #: extra region rules, as JSON (see docs/pixels.md)
+    pixels: PixelSettings = DEFAULT_PIXELS  #: ``[pixels]``: detector, mode, margin, regions
     limits: Limits = DEFAULT_LIMITS  #: what one input may cost (not part of the digest)
     name: str = "default"
 
@@ -87,12 +85,6 @@ class Policy:
             )
         if not _PSEUDONYM_FIELD.search(self.pseudonym_format):
             raise PolicyError("pseudonym_format: must contain {hash} or {hash:N}")
-        if self.pixel_detector not in ("rapidocr", "tesseract"):
-            raise PolicyError(f"[pixels] detector: {self.pixel_detector!r} is not rapidocr or tesseract")
-        if self.pixel_mode not in ("auto", "all-text", "phi-text"):
-            raise PolicyError(f"[pixels] mode: {self.pixel_mode!r} is not auto, all-text or phi-text")
-        if not 0 <= self.pixel_margin <= 64:
-            raise PolicyError("[pixels] margin: expected 0 to 64 pixels")
         if _FORBIDDEN_PSEUDONYM.search(self.pseudonym_format) or len(
             self.format_pseudonym("X" * 32)
         ) > 64:
@@ -133,9 +125,7 @@ class Policy:
             "private_overrides": {c: a.value for c, a in sorted(self.private_overrides.items())},
             "clean_pixels": self.clean_pixels,
             "burned_in_modalities": sorted(self.burned_in_modalities),
-            "pixels": {"detector": self.pixel_detector, "mode": self.pixel_mode,
-                       "margin": self.pixel_margin,
-                       "regions": [json.loads(r) for r in self.pixel_regions]},
+            "pixels": self.pixels.to_json(),
             "limits": self.limits.to_json(),
         }
 
@@ -245,32 +235,15 @@ def policy_from_mapping(data: Mapping[str, Any], name: str = "policy") -> Policy
     return Policy(**kwargs)
 
 
-_PIXEL_KEYS = {"clean": "clean_pixels", "detector": "pixel_detector", "mode": "pixel_mode",
-               "margin": "pixel_margin", "regions": "pixel_regions"}
-
-
 def _pixels_from(section: Any) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise PolicyError("[pixels] must be a table")
-    bad = set(section) - set(_PIXEL_KEYS)
-    if bad:
-        raise PolicyError(f"[pixels] unknown key {sorted(bad)[0]!r}")
     out: dict[str, Any] = {}
-    for key, value in section.items():
-        if key == "regions":
-            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                raise PolicyError("[pixels] regions: expected [[pixels.regions]] tables")
-            from pacsguard.pixels.regions import rules_from_policy  # validates every rule
-
-            rules_from_policy(value)
-            value = tuple(json.dumps(v, sort_keys=True) for v in value)
-        elif key == "clean" and not isinstance(value, bool):
+    if "clean" in section:
+        if not isinstance(section["clean"], bool):
             raise PolicyError("[pixels] clean: expected true or false")
-        elif key == "margin" and type(value) is not int:
-            raise PolicyError("[pixels] margin: expected a whole number of pixels")
-        elif key in ("detector", "mode") and not isinstance(value, str):
-            raise PolicyError(f"[pixels] {key}: expected a string")
-        out[_PIXEL_KEYS[key]] = value
+        out["clean_pixels"] = section["clean"]
+    out["pixels"] = PixelSettings.from_mapping({k: v for k, v in section.items() if k != "clean"})
     return out
 
 

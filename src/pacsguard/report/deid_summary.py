@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pacsguard.batch.runner import SUMMARY_NAME, Summary
+from pacsguard.batch.summary import SUMMARY_NAME, Summary
 
 
 def print_deid_summary(summary: Summary, out_dir: Path, side_dir: Path,

@@ -1,0 +1,152 @@
+"""One instance in, one outcome out: the chain every copy path runs.
+
+    read -> risk gate -> header -> pixels -> mark (once) -> encode -> leak guard -> name
+
+Files on disk, the gateway, a pull and a cluster worker all call :meth:`Deidentifier.process`,
+so a rule is fixed in one place. It never writes anything: the caller stores ``data`` under
+``name`` (a sink does it atomically) or acts on the outcome's reason code.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+
+from pacsguard.batch.reader import is_dicomdir, quiet_pydicom, read_dicom, read_dicom_bytes
+from pacsguard.deid.engine import HeaderEngine
+from pacsguard.deid.keys import SecretKey
+from pacsguard.deid.leakguard import LeakGuard, person_names
+from pacsguard.deid.marking import mark
+from pacsguard.deid.risk import document_risk, embedded_overlay_groups, pixel_risk
+from pacsguard.errors import FailClosed, FileRejected, NotDicom
+from pacsguard.outcome import Outcome
+from pacsguard.pipeline.causes import known_cause
+from pacsguard.pipeline.encode import encode, output_name
+from pacsguard.pipeline.pixelstep import PixelStep
+from pacsguard.pipeline.result import InstanceResult
+from pacsguard.profile.policy import Policy
+
+__all__ = ["Deidentifier"]
+
+log = logging.getLogger("pacsguard.pipeline")
+
+PATIENT_NAME = 0x00100010
+MODALITY = 0x00080060
+
+
+class Deidentifier:
+    """De-identifies one instance at a time, with every check ``pacsguard deid`` makes.
+
+    The same policy and key give the same bytes and names on every path, in any process, in
+    any order: everything is keyed, nothing is shared. :meth:`process` never raises for a bad
+    instance; it returns an outcome with a reason code (fail closed).
+
+    ``linkage``: also return the original identity and name (for an opt-in linkage table);
+    ``want_thumbnails``: thumbnails of cleaned pixels for a review gallery;
+    ``show_values``: keep the before-thumbnail too (it shows the original text).
+    """
+
+    def __init__(self, policy: Policy, key: SecretKey, *, linkage: bool = False,
+                 want_thumbnails: bool = False, show_values: bool = False) -> None:
+        quiet_pydicom()
+        self.policy = policy
+        self.key = key
+        self.linkage = linkage
+        self.engine = HeaderEngine(policy, key)
+        self._guard = LeakGuard(policy)
+        self._pixels = PixelStep(policy, want_thumbnails=want_thumbnails, show_values=show_values)
+
+    def process(self, source: Path | bytes | Dataset, handle: str = "") -> InstanceResult:
+        """De-identify one instance: a file, its bytes, or a parsed dataset (left untouched:
+        the pipeline works on a copy). ``handle`` is echoed back in the result."""
+        size = 0
+        ds: Dataset
+        try:
+            if isinstance(source, Path):
+                size = source.stat().st_size
+                ds = read_dicom(source, self.policy.limits)
+            elif isinstance(source, bytes | bytearray | memoryview):
+                size = len(source)
+                ds = read_dicom_bytes(bytes(source), self.policy.limits)
+            else:
+                ds = _in_memory(source)
+            return self._chain(ds, handle, size)
+        except FileRejected as exc:
+            return InstanceResult.rejected(exc, handle, size)
+        except OSError as exc:  # the file vanished or cannot be read (stat)
+            return InstanceResult(Outcome.FAILED, handle, "unreadable",
+                                  f"the file vanished or cannot be read ({type(exc).__name__})",
+                                  bytes_in=size)
+        except Exception as exc:  # fail closed on anything unexpected; no message: it may quote values
+            known = known_cause(exc)
+            if known:
+                return InstanceResult(Outcome.QUARANTINED, handle, *known, bytes_in=size)
+            log.debug("unexpected %s while de-identifying", type(exc).__name__)
+            return InstanceResult(Outcome.QUARANTINED, handle, "processing-error",
+                                  f"unexpected {type(exc).__name__} while de-identifying",
+                                  bytes_in=size)
+
+    def _chain(self, ds: Dataset, handle: str, size: int) -> InstanceResult:
+        if isinstance(ds, FileDataset) and is_dicomdir(ds):
+            raise NotDicom("dicomdir", "DICOMDIR: not copied (it names input files); --media "
+                           "DIR builds a new one")
+        # 1. risk gate: what header work cannot clean
+        doc = document_risk(ds)
+        if doc:
+            raise FailClosed(*doc)
+        policy = self.policy
+        risk = pixel_risk(ds, policy)
+        embedded = embedded_overlay_groups(ds)
+        needs_pixels = bool(risk) or bool(embedded)
+        if needs_pixels and not policy.clean_pixels:
+            if risk:
+                raise FailClosed(risk[0], risk[1] + "; no pixel cleaner is on (--clean-pixels)")
+            raise FailClosed("overlay-in-pixel-data",
+                             "an overlay is stored in the pixel data's high bits")
+        # 2. header: the original is indexed first (what verify would search for)
+        index = self._guard.index(ds)
+        ctx = self.engine.context_for(ds, names=person_names(index))
+        name = _text(ds, PATIENT_NAME) if self.linkage else ""
+        modality = _text(ds, MODALITY).strip().upper()
+        pixel_ids = sorted(ctx.ids.all_strings()) if needs_pixels else []
+        header = self.engine.deidentify(ds, ctx)
+        # 3. pixels
+        pixel_result = None
+        if needs_pixels:
+            pixel_result = self._pixels.clean(ds, modality, pixel_ids)
+        # 4. mark, once, now that it is known whether pixels were cleaned
+        mark(ds, policy, pixels_cleaned=needs_pixels)
+        # 5. the leak guard searches exactly the bytes to be written
+        data = encode(ds)
+        leak = self._guard.find(index, data, ctx.shift_days)
+        if leak is not None:
+            raise FailClosed("residual-identifier", f"{leak.category or 'an'} identifier would "
+                             f"remain at {leak.location} ({leak.kind}, from {leak.source})")
+        # 6. name, from pseudonymised values only
+        rel = output_name(header)
+        return InstanceResult(
+            Outcome.WRITTEN, handle, data=data, name=rel, pseudonym=header.pseudonym,
+            sop_instance_uid=header.sop_uid, bytes_in=size, pixels_cleaned=needs_pixels,
+            pixel_result=pixel_result, identity=ctx.identity if self.linkage else "",
+            patient_name=name)
+
+
+def _in_memory(source: Dataset) -> Dataset:
+    """A copy of a caller's dataset (never modified), with the file meta a written file
+    needs: a dataset built in memory has no transfer syntax of its own yet."""
+    ds = copy.deepcopy(source)
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        meta = ds.file_meta = FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    return ds
+
+
+def _text(ds: Dataset, tag: int) -> str:
+    elem = ds.get(tag)
+    return "" if elem is None or elem.value is None else str(elem.value)

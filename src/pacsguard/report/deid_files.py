@@ -1,0 +1,59 @@
+"""The files a ``deid`` run leaves: its summary (JSON) and the quarantine and skipped lists
+(TSV). Each is written whole or not at all (a temporary name, then a rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["tsv_field", "write_lists", "write_summary"]
+
+#: One list row: input, outcome, reason code, detail.
+Row = tuple[str, str, str, str]
+
+
+def _replace(target: Path, text: str) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_summary(data: Mapping[str, Any], targets: Sequence[Path]) -> None:
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    for target in targets:
+        _replace(target, text)
+
+
+def write_lists(folder: Path, lists: Mapping[str, Iterable[Row]]) -> None:
+    """One TSV per name: a header, then one escaped row per input."""
+    for name, rows in lists.items():
+        lines = ["input\toutcome\treason\tdetail\n"]
+        lines += ["\t".join(map(tsv_field, row)) + "\n" for row in rows]
+        _replace(folder / name, "".join(lines))
+
+
+_TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def tsv_field(text: str) -> str:
+    """One TSV field on one line, in UTF-8: backslash, tab, newline and CR are escaped
+    (``\\\\``, ``\\t``, ``\\n``, ``\\r``), other control characters and the bytes of a name
+    that is not UTF-8 become ``\\xNN``."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _TSV_ESCAPES:
+            out.append(_TSV_ESCAPES[ch])
+        elif 0xDC80 <= code <= 0xDCFF:  # surrogateescape: an undecodable byte of the name
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\x{code & 0xFF:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
