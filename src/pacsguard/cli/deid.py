@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pacsguard.batch.runner import DeidRun, run_deid
+from pacsguard.batch.runner import SUMMARY_NAME, DeidRun, run_deid
 from pacsguard.batch.worker import WorkerConfig
 from pacsguard.deid.keys import resolve_key
 from pacsguard.errors import UsageError
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
         args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
     if not args.quiet:
-        print_deid_summary(summary, args.output, run_cfg.side)
+        print_deid_summary(summary.to_json(), args.output / SUMMARY_NAME, run_cfg.side)
     code = summary.exit_code
     if args.verify:
         code = max(code, _verify(args))
