@@ -12,7 +12,8 @@ from pydicom.dataset import Dataset
 from pydicom.pixels.utils import pack_bits
 
 from pacsguard.pixels import PixelPolicy, PixelResult, clean_pixels
-from pacsguard.pixels.gallery import GalleryEntry, render_gallery
+from pacsguard.pixels.gallery import gallery_entry
+from pacsguard.report.gallery import render_gallery
 
 from . import pixsynth
 
@@ -54,13 +55,23 @@ def _png(colour: int) -> bytes:
     return buf.getvalue()
 
 
+def test_gallery_entry_is_plain_data_from_the_result() -> None:
+    before, after = _png(200), _png(10)
+    entry = gallery_entry("out/0001.dcm", _result(before, after))
+    assert (entry.label, entry.before, entry.after) == ("out/0001.dcm", before, after)
+    assert entry.note == ("3 box(es) in 1 frame(s); transfer syntax 1.2.840.10008.1.2.4.50 → "
+                          "1.2.840.10008.1.2.1")
+    bare = gallery_entry("out/0002.dcm", PixelResult(0, 1, "a", "a", None))
+    assert (bare.before, bare.after) == (None, None)
+
+
 @pytest.mark.parametrize("show", [False, True])
-def test_gallery_hides_originals_unless_show_values(show: bool) -> None:
+def test_gallery_of_results_hides_originals_unless_show_values(show: bool) -> None:
     before, after = _png(200), _png(10)
     page = render_gallery(
         [
-            GalleryEntry("out/0001.dcm", _result(before, after)),
-            GalleryEntry("out/<0002>.dcm", PixelResult(0, 1, "a", "a", None)),
+            gallery_entry("out/0001.dcm", _result(before, after)),
+            gallery_entry("out/<0002>.dcm", PixelResult(0, 1, "a", "a", None)),
         ],
         show_values=show,
     )
@@ -68,5 +79,6 @@ def test_gallery_hides_originals_unless_show_values(show: bool) -> None:
     assert (base64.b64encode(before).decode() in page) is show
     assert base64.b64encode(after).decode() in page
     assert "&lt;0002&gt;" in page and "<0002>" not in page
+    assert "3 box(es) in 1 frame(s)" in page
     # self-contained: no URL other than data: URIs
     assert not re.search(r"(src|href)=\"(?!data:)", page)

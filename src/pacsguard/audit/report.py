@@ -1,13 +1,12 @@
 """Audit output: a terminal table (rich), a JSON document and a self-contained HTML page.
 
-The HTML page has inline CSS and an inline SVG chart; it loads nothing from the
-network. Every text is HTML-escaped (evidence may quote what a peer announced).
+The HTML page is built on the shared base (``report.html``), which escapes every text
+(evidence may quote what a peer announced) and loads nothing from the network.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,7 +17,8 @@ from rich.table import Table
 from pacsguard import __version__
 from pacsguard.audit.findings import CHECKS, Finding, Severity, Summary
 from pacsguard.audit.identity import PACSGUARD_IMPLEMENTATION_UID, PACSGUARD_VERSION_NAME
-from pacsguard.errors import OutputError
+from pacsguard.report.files import write_atomic
+from pacsguard.report.html import HtmlPage, badge, code, lines, small
 
 SCHEMA = "pacsguard-audit/1"
 _STYLE = {Severity.CRITICAL: "bold white on red", Severity.HIGH: "bold red",
@@ -42,14 +42,7 @@ def to_document(findings: list[Finding], summary: Summary, targets: list[str]) -
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:
-    _write(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write report {path.name!r}: {exc.strerror}") from exc
+    write_atomic(path, json.dumps(doc, indent=2, sort_keys=False) + "\n")
 
 
 def print_terminal(findings: list[Finding], summary: Summary, stream: TextIO,
@@ -100,58 +93,27 @@ def _summary_table(summary: Summary) -> Table:
     return table
 
 
-def _svg_chart(summary: Summary) -> str:
-    bars, y = [], 10
-    counts = {Severity.parse(k): v for k, v in summary.by_severity.items()}
-    top = max([1, *counts.values()])
-    for sev in sorted(Severity, reverse=True):
-        n = counts.get(sev, 0)
-        width = 0 if n == 0 else max(2, int(300 * n / top))
-        bars.append(f'<text x="0" y="{y + 13}" class="lbl">{sev.label}</text>'
-                    f'<rect x="80" y="{y}" width="{width}" height="18" fill="{_COLOR[sev]}"/>'
-                    f'<text x="{86 + width}" y="{y + 13}" class="lbl">{n}</text>')
-        y += 26
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="440" height="{y + 4}" '
-            f'role="img" aria-label="findings by severity">{"".join(bars)}</svg>')
-
-
 def write_html(path: Path, findings: list[Finding], summary: Summary, targets: list[str]) -> None:
-    _write(path, render_html(findings, summary, targets))
+    write_atomic(path, render_html(findings, summary, targets))
 
 
 def render_html(findings: list[Finding], summary: Summary, targets: list[str]) -> str:
-    esc = html.escape
-    rows = "".join(
-        f'<tr class="{f.severity.label}"><td><span class="sev" style="background:'
-        f'{_COLOR[f.severity]}">{f.severity.label}</span></td><td>{esc(f.target)}</td>'
-        f'<td><code>{esc(f.check)}</code><br><small>{esc(CHECKS[f.check].title)}</small></td>'
-        f"<td>{esc(f.evidence)}</td><td>{esc(f.remediation)}</td></tr>"
-        for f in findings)
-    summ = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in summary_rows(summary))
+    """The audit page on the shared HTML base: summary cards, a chart, the findings."""
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>pacsguard audit report</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}}
-h1{{font-size:1.5em}} table{{border-collapse:collapse;width:100%;margin:1em 0}}
-th,td{{border-bottom:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}}
-.summary{{width:auto}} .summary td{{text-align:right;font-weight:bold}}
-.sev{{color:#fff;border-radius:3px;padding:.1em .5em;font-size:.85em}}
-tr.info{{color:#777}} code{{font-size:.9em}} .lbl{{font:12px sans-serif}}
-.note{{color:#555;font-size:.9em}}
-</style></head><body>
-<h1>pacsguard audit report</h1>
-<p class="note">Generated {esc(when)} by pacsguard {esc(__version__)} for {len(targets)}
-target(s). Counts only: no identifier returned by any peer was kept or shown.</p>
-<h2>Summary</h2>
-<div style="display:flex;gap:3em;flex-wrap:wrap">
-<table class="summary">{summ}</table>
-{_svg_chart(summary)}
-</div>
-<h2>Findings ({len(findings)})</h2>
-<table><thead><tr><th>severity</th><th>target</th><th>check</th><th>evidence</th>
-<th>remediation</th></tr></thead><tbody>{rows}</tbody></table>
-</body></html>
-"""
+    page = HtmlPage("pacsguard audit report",
+                    f"Generated {when} by pacsguard {__version__} for {len(targets)} target(s). "
+                    "Counts only: no identifier returned by any peer was kept or shown.")
+    rows = summary_rows(summary)
+    page.heading("Summary")
+    page.cards(rows, bad=[k for k, v in rows if "exposed" in k and v.rstrip("+") != "0"])
+    counts = {Severity.parse(k): v for k, v in summary.by_severity.items()}
+    order = sorted(Severity, reverse=True)
+    page.bar_chart("findings by severity", [(s.label, counts.get(s, 0)) for s in order],
+                   colours=[_COLOR[s] for s in order])
+    page.heading(f"Findings ({len(findings)})")
+    page.table(["severity", "target", "check", "evidence", "remediation"],
+               [[badge(f.severity.label, _COLOR[f.severity]), f.target,
+                 lines(code(f.check), small(CHECKS[f.check].title)), f.evidence, f.remediation]
+                for f in findings],
+               row_classes=["muted" if f.severity is Severity.INFO else "" for f in findings])
+    return page.render()

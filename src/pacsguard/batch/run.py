@@ -3,7 +3,6 @@ then the files a run leaves (summary, quarantine and skipped lists, review galle
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +46,8 @@ def _rows(rows: list[JournalRow]) -> list[tuple[str, str, str, str]]:
 
 
 def _write_gallery(path: Path, items: list[tuple[str, Any]], *, show_values: bool) -> None:
-    from pacsguard.pixels.gallery import GalleryEntry, render_gallery
+    from pacsguard.pixels.gallery import gallery_entry
+    from pacsguard.report.gallery import write_gallery
 
-    page = render_gallery([GalleryEntry(label, result) for label, result in items],
-                          show_values=show_values)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
+    write_gallery(path, [gallery_entry(label, result) for label, result in items],
+                  show_values=show_values)

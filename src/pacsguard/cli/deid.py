@@ -11,11 +11,13 @@ from typing import Any
 
 from pacsguard.batch.run import run_deid
 from pacsguard.batch.runner import DeidRun
+from pacsguard.batch.summary import SUMMARY_NAME
 from pacsguard.batch.worker import WorkerConfig
 from pacsguard.deid.keys import resolve_key
 from pacsguard.errors import UsageError
 from pacsguard.profile.options import Option, parse_option
 from pacsguard.profile.policy import Policy, load_policy
+from pacsguard.report.deid_files import write_summary
 from pacsguard.report.deid_summary import print_deid_summary
 from pacsguard.report.progress import progress_bar
 
@@ -117,11 +119,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"pacsguard deid: wrote a DICOMDIR indexing {n} file(s) in {args.media}")
     if args.json:
-        import json
-
-        args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
+        write_summary(summary.to_json(), [args.json])
     if not args.quiet:
-        print_deid_summary(summary, args.output, run_cfg.side)
+        print_deid_summary(summary.to_json(), args.output / SUMMARY_NAME, run_cfg.side)
     code = summary.exit_code
     if args.verify:
         code = max(code, _verify(args))

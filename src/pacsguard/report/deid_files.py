@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from pacsguard.report.files import write_atomic
 
 __all__ = ["tsv_field", "write_lists", "write_summary"]
 
@@ -15,19 +16,10 @@ __all__ = ["tsv_field", "write_lists", "write_summary"]
 Row = tuple[str, str, str, str]
 
 
-def _replace(target: Path, text: str) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_summary(data: Mapping[str, Any], targets: Sequence[Path]) -> None:
     text = json.dumps(data, indent=2, sort_keys=False) + "\n"
     for target in targets:
-        _replace(target, text)
+        write_atomic(target, text)
 
 
 def write_lists(folder: Path, lists: Mapping[str, Iterable[Row]]) -> None:
@@ -35,7 +27,7 @@ def write_lists(folder: Path, lists: Mapping[str, Iterable[Row]]) -> None:
     for name, rows in lists.items():
         lines = ["input\toutcome\treason\tdetail\n"]
         lines += ["\t".join(map(tsv_field, row)) + "\n" for row in rows]
-        _replace(folder / name, "".join(lines))
+        write_atomic(folder / name, "".join(lines))
 
 
 _TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}

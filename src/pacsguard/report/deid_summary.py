@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from pacsguard.batch.summary import SUMMARY_NAME, Summary
+__all__ = ["print_deid_summary"]
 
 
-def print_deid_summary(summary: Summary, out_dir: Path, side_dir: Path,
+def print_deid_summary(data: Mapping[str, Any], summary_path: Path, side_dir: Path,
                        console: Console | None = None) -> None:
+    """Print ``data``, the run's summary as written to ``summary_path`` (in the output folder).
+
+    Plain data, not the runner's ``Summary``: report/ knows no batch module.
+    """
     console = console or Console()
-    data = summary.to_json()
     table = Table(title="pacsguard deid", show_header=True, header_style="bold")
     table.add_column("outcome")
     table.add_column("files", justify="right")
@@ -37,7 +42,7 @@ def print_deid_summary(summary: Summary, out_dir: Path, side_dir: Path,
     console.print(
         f"{data['patients']} patient(s); {data['seconds']} s; {data['files_per_second']} files/s; "
         f"{data['mb_per_second']} MB/s; key fingerprint {data['key_fingerprint']}")
-    console.print(f"output: {out_dir}  (summary: {out_dir / SUMMARY_NAME})")
+    console.print(f"output: {summary_path.parent}  (summary: {summary_path})")
     if data.get("review_gallery"):
         console.print(f"review gallery of cleaned images: {data['review_gallery']}")
     console.print(f"journal and quarantine list (they name input files; keep them apart): {side_dir}")

@@ -1,20 +1,28 @@
-"""A self-contained HTML page: inline CSS, inline SVG charts, no script, no network.
+"""The one HTML base: page shell, styles, escaping, tables, charts and thumbnails.
 
-Every text passed in is escaped; the page states the number of values it masks
-(callers mask them beforehand). Long words break (``overflow-wrap``): paths and tag paths
-are single tokens far wider than a screen, and a page that scrolls sideways hides the
-columns a reader needs. Only fixed-layout tables break *anywhere*: in an auto-layout table
-that would let the browser squeeze columns until short words like "files" split.
+Every HTML page pacsguard writes (scan, verify, audit, the review gallery) is an
+:class:`HtmlPage`; report modules only add content to it. A page is self-contained: inline
+CSS, inline SVG, images as ``data:`` URIs, no script, and a Content-Security-Policy that
+forbids loading anything else. Every text passed in is escaped unless it is
+:class:`Markup` built by the helpers below from escaped parts.
+
+Long words break (``overflow-wrap``): paths and tag paths are single tokens far wider than a
+screen, and a page that scrolls sideways hides the columns a reader needs. Only fixed-layout
+tables break *anywhere*: in an auto-layout table that would let the browser squeeze columns
+until short words like "files" split.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from pacsguard.report.groups import RowGroup
 
-__all__ = ["HtmlPage"]
+__all__ = ["Figure", "HtmlPage", "Markup", "badge", "code", "data_uri", "escape", "lines",
+           "small"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;
@@ -33,28 +41,80 @@ table.fixed{table-layout:fixed}table.fixed th,table.fixed td{overflow-wrap:anywh
 thead th{position:sticky;top:0}
 tr.group th{background:#eef1f6;border-top:2px solid #c9d0dc;font-weight:600}
 tr.group .count{color:#5b6474;font-weight:400;font-size:.82rem;margin-left:.6rem}
+tr.muted{color:#6b7280}
 code,td.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}
+small{color:#5b6474}
 .note{color:#5b6474;font-size:.85rem}
+.badge{color:#fff;border-radius:3px;padding:.1em .5em;font-size:.82rem;white-space:nowrap}
 svg text{font-family:system-ui,sans-serif;font-size:12px;fill:#1d2433}
+.grid{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
+.grid figure{border:1px solid #d8dde6;border-radius:.5rem;padding:.6rem;margin:0;max-width:33rem}
+.grid figure>div{display:flex;flex-wrap:wrap;gap:.5rem}
+.grid img{image-rendering:pixelated;max-width:256px;background:#000}
+.grid figcaption{font-size:.8rem;margin-top:.4rem;overflow-wrap:anywhere}
+.tag{display:block;font-size:.72rem;color:#5b6474}
 """
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _PALETTE = ("#2e86c1", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085", "#7f8c8d",
             "#2c3e50", "#e67e22", "#1abc9c")
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+class Markup(str):
+    """HTML made by this module's helpers from escaped parts: inserted as it is.
+
+    Never wrap a value from a file or a peer in it directly: pass it to a helper.
+    """
+
+    __slots__ = ()
+
+
+def escape(value: object) -> str:
+    """``value`` as HTML text (quotes too), unless it is already :class:`Markup`."""
+    return value if isinstance(value, Markup) else html.escape(str(value), quote=True)
+
+
+def code(text: object) -> Markup:
+    return Markup(f"<code>{escape(text)}</code>")
+
+
+def small(text: object) -> Markup:
+    return Markup(f"<small>{escape(text)}</small>")
+
+
+def lines(*parts: object) -> Markup:
+    """Parts on lines of their own, in one cell."""
+    return Markup("<br>".join(escape(p) for p in parts))
+
+
+def badge(text: object, colour: str) -> Markup:
+    """``text`` in white on a coloured label (a severity, say)."""
+    return Markup(f'<span class="badge" style="background:{escape(colour)}">{escape(text)}</span>')
+
+
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    """``data`` inline, so the page loads nothing from anywhere."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+class Figure(NamedTuple):
+    """Images side by side, each under a small tag, above a caption and a note."""
+
+    caption: str
+    images: Sequence[tuple[str, bytes]]  #: (tag, PNG bytes)
+    note: str = ""
 
 
 def _head(columns: Sequence[str]) -> str:
-    return "<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in columns) + "</tr></thead>"
+    return "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in columns) + "</tr></thead>"
 
 
-def _row(row: Sequence[object], numeric: Sequence[int], mono: Sequence[int]) -> str:
+def _row(row: Sequence[object], numeric: Sequence[int], mono: Sequence[int], cls: str = "") -> str:
     cells = []
     for i, v in enumerate(row):
-        cls = "num" if i in numeric else "mono" if i in mono else ""
-        cells.append(f'<td class="{cls}">{_e(v)}</td>' if cls else f"<td>{_e(v)}</td>")
-    return "<tr>" + "".join(cells) + "</tr>"
+        kind = "num" if i in numeric else "mono" if i in mono else ""
+        cells.append(f'<td class="{kind}">{escape(v)}</td>' if kind else f"<td>{escape(v)}</td>")
+    tr = f'<tr class="{escape(cls)}">' if cls else "<tr>"
+    return tr + "".join(cells) + "</tr>"
 
 
 class HtmlPage:
@@ -66,12 +126,12 @@ class HtmlPage:
         self._parts: list[str] = []
 
     def heading(self, text: str) -> HtmlPage:
-        self._parts.append(f"<h2>{_e(text)}</h2>")
+        self._parts.append(f"<h2>{escape(text)}</h2>")
         return self
 
     def paragraph(self, text: str, cls: str = "") -> HtmlPage:
-        attr = f' class="{_e(cls)}"' if cls else ""
-        self._parts.append(f"<p{attr}>{_e(text)}</p>")
+        attr = f' class="{escape(cls)}"' if cls else ""
+        self._parts.append(f"<p{attr}>{escape(text)}</p>")
         return self
 
     def cards(self, items: Sequence[tuple[str, object]], bad: Sequence[str] = (),
@@ -80,21 +140,23 @@ class HtmlPage:
         out = ['<div class="cards">']
         for label, value in items:
             cls = " bad" if label in bad else " good" if label in good else ""
-            out.append(f'<div class="card{cls}" data-label="{_e(label)}"><div class="n">'
-                       f'{_e(value)}</div><div class="l">{_e(label)}</div></div>')
+            out.append(f'<div class="card{cls}" data-label="{escape(label)}"><div class="n">'
+                       f'{escape(value)}</div><div class="l">{escape(label)}</div></div>')
         out.append("</div>")
         self._parts.append("".join(out))
         return self
 
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[object]],
               numeric: Sequence[int] = (), mono: Sequence[int] = (), caption: str = "",
-              ) -> HtmlPage:
+              row_classes: Sequence[str] = ()) -> HtmlPage:
+        """A table; ``row_classes`` (one per row, "" for none) styles rows, e.g. ``muted``."""
         out = ["<table>"]
         if caption:
-            out.append(f"<caption class=\"note\">{_e(caption)}</caption>")
+            out.append(f"<caption class=\"note\">{escape(caption)}</caption>")
         out.append(_head(columns))
         out.append("<tbody>")
-        out.extend(_row(row, numeric, mono) for row in rows)
+        classes = list(row_classes) + [""] * (len(rows) - len(row_classes))
+        out.extend(_row(row, numeric, mono, cls) for row, cls in zip(rows, classes, strict=False))
         out.append("</tbody></table>")
         self._parts.append("".join(out))
         return self
@@ -114,49 +176,64 @@ class HtmlPage:
                                               for w in widths) + "</colgroup>")
         out.append(_head(columns))
         for group in groups:
-            note = f'<span class="count">{_e(group.note)}</span>' if group.note else ""
+            note = f'<span class="count">{escape(group.note)}</span>' if group.note else ""
             out.append(f'<tbody><tr class="group"><th colspan="{len(columns)}" scope="rowgroup" '
-                       f'title="{_e(group.title)}"><code>{_e(group.label)}</code>{note}</th></tr>')
+                       f'title="{escape(group.title)}"><code>{escape(group.label)}</code>{note}'
+                       "</th></tr>")
             out.extend(_row(row, (), mono) for row in group.rows)
             out.append("</tbody>")
         out.append("</table>")
         self._parts.append("".join(out))
         return self
 
-    def bar_chart(self, title: str, data: Sequence[tuple[str, int]], width: int = 640) -> HtmlPage:
-        """A horizontal bar chart drawn as inline SVG."""
+    def bar_chart(self, title: str, data: Sequence[tuple[str, int]], width: int = 640,
+                  colours: Sequence[str] = ()) -> HtmlPage:
+        """A horizontal bar chart drawn as inline SVG; ``colours`` per bar (default a palette)."""
         if not data:
-            self._parts.append(f'<p class="note">{_e(title)}: nothing to chart.</p>')
+            self._parts.append(f'<p class="note">{escape(title)}: nothing to chart.</p>')
             return self
         bar_h, gap, label_w = 20, 6, 190
         top = max(v for _, v in data) or 1
         height = len(data) * (bar_h + gap) + gap
         span = width - label_w - 60
-        out = [f'<figure><svg role="img" aria-label="{_e(title)}" width="{width}" '
-               f'height="{height}" viewBox="0 0 {width} {height}" '
-               f'xmlns="http://www.w3.org/2000/svg"><title>{_e(title)}</title>']
+        palette = colours or _PALETTE
+        # Inline SVG in HTML needs no xmlns: the page names no URL at all.
+        out = [f'<figure><svg role="img" aria-label="{escape(title)}" width="{width}" '
+               f'height="{height}" viewBox="0 0 {width} {height}"><title>{escape(title)}</title>']
         for i, (label, value) in enumerate(data):
             y = gap + i * (bar_h + gap)
             w = max(1, round(span * value / top)) if value else 0
-            colour = _PALETTE[i % len(_PALETTE)]
+            colour = escape(palette[i % len(palette)])
             out.append(
-                f'<text x="{label_w - 8}" y="{y + 14}" text-anchor="end">{_e(label)}</text>'
+                f'<text x="{label_w - 8}" y="{y + 14}" text-anchor="end">{escape(label)}</text>'
                 f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}" rx="3"/>'
-                f'<text x="{label_w + w + 6}" y="{y + 14}">{_e(value)}</text>'
+                f'<text x="{label_w + w + 6}" y="{y + 14}">{escape(value)}</text>'
             )
-        out.append(f'</svg><figcaption class="note">{_e(title)}</figcaption></figure>')
+        out.append(f'</svg><figcaption class="note">{escape(title)}</figcaption></figure>')
+        self._parts.append("".join(out))
+        return self
+
+    def figures(self, items: Sequence[Figure]) -> HtmlPage:
+        """A wrapping grid of figures; their images are embedded as ``data:`` URIs."""
+        out = ['<div class="grid">']
+        for item in items:
+            pics = "".join(f'<div><span class="tag">{escape(tag)}</span><img alt="{escape(tag)}" '
+                           f'src="{data_uri(png)}"></div>' for tag, png in item.images)
+            note = f"<br>{escape(item.note)}" if item.note else ""
+            out.append(f"<figure><div>{pics}</div><figcaption>{escape(item.caption)}{note}"
+                       "</figcaption></figure>")
+        out.append("</div>")
         self._parts.append("".join(out))
         return self
 
     def render(self) -> str:
-        sub = f'<p class="sub">{_e(self.subtitle)}</p>' if self.subtitle else ""
+        sub = f'<p class="sub">{escape(self.subtitle)}</p>' if self.subtitle else ""
         return (
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-            "style-src 'unsafe-inline'; img-src data:\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">"
             "<meta name=\"viewport\" content=\"width=device-width\">"
-            f"<title>{_e(self.title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{_e(self.title)}</h1>{sub}"
+            f"<title>{escape(self.title)}</title>"
+            f"<style>{_CSS}</style></head><body><h1>{escape(self.title)}</h1>{sub}"
             + "".join(self._parts)
             + "</body></html>\n"
         )

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pacsguard.errors import OutputError
+from pacsguard.report.files import write_atomic
 
 __all__ = ["write_json", "write_text"]
 
 
 def write_text(text: str, dest: Path | str) -> None:
-    """Write ``text`` to ``dest`` (``-`` is stdout) through a temporary file and a rename."""
+    """Write ``text`` to ``dest`` (``-`` is stdout), creating its folder if needed."""
     if str(dest) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     path = Path(dest)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".report-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"cannot write report {path.name}: {exc.strerror}") from exc
+    write_atomic(path, text)
 
 
 def write_json(obj: Any, dest: Path | str) -> None:
