@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         run_cfg.progress = tick
         summary = run_deid(run_cfg)
     if args.media:
-        from pacsguard.batch.media import write_media
+        from pacsguard.io.media import write_media
 
         n = write_media(sorted(args.output.rglob("*.dcm")), args.media)
         if not args.quiet:
@@ -129,10 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    try:
-        from pacsguard.discover import verify_trees
-    except ImportError as exc:
-        raise UsageError("--verify needs the verify module, which is not installed") from exc
+    from pacsguard.discover import verify_trees
+
     if len(args.inputs) != 1:
         raise UsageError("--verify needs exactly one input folder (run 'pacsguard verify' per input)")
     report = verify_trees(args.inputs[0], args.output, show_values=False)

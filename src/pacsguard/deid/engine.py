@@ -214,10 +214,7 @@ class HeaderEngine:
 
     def _apply(self, ds: Dataset, elem: DataElement, action: Action, ctx: FileContext,
                *, top: bool) -> None:
-        vr, tag = elem.VR, int(elem.tag)
-        if action is Action.X:
-            del ds[tag]
-            return
+        vr, tag = elem.VR, int(elem.tag)  # X never reaches here: _clean deletes it
         if vr == "SQ":
             if action is Action.Z:
                 elem.value = []
