@@ -15,7 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-__all__ = ["Matcher", "key_of", "norm_bytes", "norm_text", "token_of"]
+__all__ = ["Matcher", "alternation", "fold", "key_of", "norm_bytes", "norm_text", "token_of",
+           "variants"]
 
 _TABLE = bytes(
     (c + 32 if 65 <= c <= 90 else c)
@@ -44,6 +45,22 @@ def norm_text(text: str) -> bytes:
             c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
         ).casefold()
     return _DATETIME.sub(rb"\1 ", text.encode("utf-8", "ignore").translate(_TABLE))
+
+
+def fold(text: str) -> str:
+    """Accent-free lower case, for matching text in place (the cleaner's patterns)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def alternation(forms: Iterable[str]) -> str:
+    """A regex alternation of literal ``forms`` and their :func:`fold` spellings, longest
+    first: text cleaning substitutes with it, in the text as written (offsets kept)."""
+    alts: set[str] = set()
+    for w in forms:
+        alts.add(re.escape(w))
+        alts.add(re.escape(fold(w)))
+    return "|".join(sorted(alts, key=len, reverse=True))
 
 
 def token_of(normalised: bytes) -> bytes:

@@ -7,7 +7,8 @@ letters O/Q/D vs digit 0, I/L/|/! vs 1, S vs 5, B vs 8, Z vs 2, and separators
 edit-distance substring search, in Myers' bit-vector form: 0 edits up to 4 characters,
 1 up to 8, 2 beyond), and a read of five characters or more matches when it lies inside
 a longer identifier (a line the detector cut short).
-Dates among the identifiers (``YYYYMMDD``) also match their usual printed forms.
+The strings looked for (a name's parts, a date's printed forms) come from
+:mod:`pacsguard.discover.forms`, as text cleaning's and verify's do.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from pacsguard.discover.forms import date_forms, parse_date, value_parts
+from pacsguard.discover.matcher import fold
 
 __all__ = ["Classification", "IdentifierMatcher", "canonical", "classify", "is_phi_pattern"]
 
@@ -36,11 +40,13 @@ _CONFUSE = str.maketrans(
     }
 )
 _DROP = re.compile(r"[^0-9A-Z]")
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 def canonical(text: str) -> str:
-    """Upper-case, map look-alike characters together, keep only letters and digits."""
+    """Accent-free upper case, look-alike characters mapped together, only letters and
+    digits kept."""
+    if not text.isascii():
+        text = fold(text)
     return _DROP.sub("", text.upper().translate(_CONFUSE))
 
 
@@ -90,32 +96,15 @@ def _approx_in(needle: str, hay: str, k: int) -> bool:
     return False
 
 
-def _date_variants(value: str) -> list[str]:
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value)
-    if not m:
-        return []
-    y, mo, d = m.groups()
-    if not (1 <= int(mo) <= 12 and 1 <= int(d) <= 31):
-        return []
-    mon = _MONTHS[int(mo) - 1]
-    out = [
-        y + mo + d,
-        d + mo + y,
-        mo + d + y,
-        d + mo + y[2:],
-        mo + d + y[2:],
-        d + mon + y,
-        mon + d + y,
-        y + mon + d,
-    ]
-    if d.startswith("0"):  # 3-MAR-1987 style
-        out += [d[1:] + mon + y, mon + d[1:] + y]
-    return out
-
-
-def _tokens(identifier: str) -> list[str]:
-    parts = [p for p in re.split(r"[\^\s,=]+", identifier.strip()) if p]
-    return [identifier, *parts] if len(parts) > 1 else [identifier]
+def _forms(identifier: str) -> list[str]:
+    """What to look for of one identifier: the value and its parts, and a date's written forms
+    (:mod:`pacsguard.discover.forms`). Unpadded numeric dates ("5/1/2024") are left out: as
+    ``512024`` they lie within one edit of too many other numbers."""
+    forms = value_parts(identifier)
+    day = parse_date(re.sub(r"[-/.]", "", identifier))
+    if day is not None:
+        forms += [f.text for f in date_forms(day) if f.padded or f.named]
+    return forms
 
 
 @dataclass(frozen=True)
@@ -133,8 +122,7 @@ class IdentifierMatcher:
             raw = str(ident).strip()
             if not raw:
                 continue
-            variants = [*_tokens(raw), *_date_variants(re.sub(r"[-/.]", "", raw))]
-            for v in variants:
+            for v in _forms(raw):
                 c = canonical(v)
                 if len(c) >= 3:
                     needles.add(c)
