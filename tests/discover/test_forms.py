@@ -120,6 +120,13 @@ def test_named_dates_are_indexed_and_read_in_pixels_in_english_and_french() -> N
     assert not matcher.matches("14 June 1961")
 
 
+def test_the_cleaner_replaces_every_form_of_the_birth_date() -> None:
+    cleaner = TextCleaner(collect(_original()), None)
+    for form in date_forms(dt.date(1961, 3, 14)):
+        assert cleaner.clean(f"dob {form.text.upper()}.") == "dob [DOB].", form
+    assert cleaner.clean("on 14 March 1962") == "on [DATE]"  # another date: not the birth date
+
+
 def test_two_digit_years_are_cleaned_but_not_searched_for() -> None:
     ds = _original()
     assert TextCleaner(collect(ds), None).clean("dob 14/03/61") == "dob [DOB]"

@@ -37,9 +37,8 @@ from pacsguard.discover.matcher import alternation, fold
 
 
 def _birth_date_forms(value: str) -> list[str]:
-    # Named forms ("14 March 1987") are left to the text-date shifter, as other dates are.
     day = parse_date(value)
-    return [value] if day is None else [f.text for f in date_forms(day) if not f.named]
+    return [value] if day is None else [f.text for f in date_forms(day)]
 
 
 class TextCleaner:
@@ -56,7 +55,7 @@ class TextCleaner:
             rules.append((re.compile(alternation(ids.institutions), re.I), "[INSTITUTION]"))
         if ids.birth_dates:
             forms = [f for d in ids.birth_dates for f in _birth_date_forms(d)]
-            rules.append((re.compile(rf"(?<![\d]){alternation(forms)}(?![\d])"), "[DOB]"))
+            rules.append((re.compile(rf"(?<![\d]){alternation(forms)}(?![\d])", re.I), "[DOB]"))
         ids_forms = {f for v in ids.ids for f in id_forms(v)}
         if ids_forms:
             pattern = rf"(?<![0-9A-Za-z]){alternation(ids_forms)}(?![0-9A-Za-z])"
