@@ -53,7 +53,7 @@ class DateForm(NamedTuple):
 
     text: str
     full_year: bool  #: the year has four digits
-    padded: bool  #: numbers of the day and month have two digits
+    padded: bool  #: the day (and the month, when a number) has two digits
     named: bool  #: the month is written as a word
 
 
@@ -82,9 +82,10 @@ def date_forms(day: dt.date) -> list[DateForm]:
             forms.append(DateForm(f"{a}{sep}{b}{sep}{y}", True, padded, False))
             forms.append(DateForm(f"{a}{sep}{b}{sep}{yy}", False, padded, False))
     for name in dict.fromkeys(_MONTH_NAMES[day.month - 1]):
-        for text in (f"{d} {name} {y}", f"{dd} {name} {y}", f"{name} {d} {y}", f"{name} {dd} {y}",
-                     f"{y} {name} {dd}"):
-            forms.append(DateForm(text, True, True, True))
+        for text, padded in ((f"{d} {name} {y}", d == dd), (f"{dd} {name} {y}", True),
+                             (f"{name} {d} {y}", d == dd), (f"{name} {dd} {y}", True),
+                             (f"{y} {name} {dd}", True)):
+            forms.append(DateForm(text, True, padded, True))
     return list(dict.fromkeys(forms))  # a repeated text comes with the same flags
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
@@ -76,6 +77,15 @@ class IdentInfo:
         self.sources |= other.sources
         self.weak = self.weak and other.weak
         self.patients = set() if not self.weak else self.patients | other.patients
+
+
+@lru_cache(maxsize=256)
+def _date_tokens(day: dt.date) -> tuple[bytes, ...]:
+    """The normalised forms of ``day`` that are indexed, remembered: every file of a study
+    repeats its dates. Two-digit years are left out: "5/1/24" normalises to 5 1 24, numbers
+    any text may hold."""
+    return tuple(dict.fromkeys(tok for form in date_forms(day) if form.full_year
+                               for tok in variants(form.text)))
 
 
 def parse_da(text: str) -> dt.date | None:
@@ -234,11 +244,8 @@ class IdentifierIndex:
             canonical = f"{day.year:04d}{day.month:02d}{day.day:02d}"
             if canonical in self.stoplist:
                 continue
-            for form in date_forms(day):
-                if not form.full_year:
-                    continue  # "5/1/24" normalises to 5 1 24: numbers any text may hold
-                for tok in variants(form.text):
-                    self._put(tok, key_of(tok), "date", canonical, src, patient, False)
+            for tok in _date_tokens(day):
+                self._put(tok, key_of(tok), "date", canonical, src, patient, False)
 
     def add_uid(self, uid: str, src: Source, patient: str = "") -> None:
         uid = uid.strip().rstrip("\x00")

@@ -14,8 +14,9 @@ The strings looked for (a name's parts, a date's printed forms) come from
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pacsguard.discover.forms import date_forms, parse_date, value_parts
@@ -98,13 +99,18 @@ def _approx_in(needle: str, hay: str, k: int) -> bool:
 
 def _forms(identifier: str) -> list[str]:
     """What to look for of one identifier: the value and its parts, and a date's written forms
-    (:mod:`pacsguard.discover.forms`). Unpadded numeric dates ("5/1/2024") are left out: as
-    ``512024`` they lie within one edit of too many other numbers."""
+    (:mod:`pacsguard.discover.forms`) with a two-digit day: ``5 JAN 2024`` is one edit from
+    ``05 JAN 2024``, which the tolerant match finds already, and ``5/1/2024`` (``512024``)
+    lies within one edit of too many other numbers."""
     forms = value_parts(identifier)
     day = parse_date(re.sub(r"[-/.]", "", identifier))
     if day is not None:
-        forms += [f.text for f in date_forms(day) if f.padded or f.named]
+        forms += [f.text for f in date_forms(day) if f.padded]
     return forms
+
+
+def _counted(needles: Iterable[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
+    return tuple(tuple(Counter(n).items()) for n in needles)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,8 @@ class IdentifierMatcher:
 
     needles: tuple[str, ...]
     short: frozenset[str]  # 2-character tokens: whole-word matches only
+    #: each needle's characters, counted: a cheap test run before the edit-distance search
+    counts: tuple[tuple[tuple[str, int], ...], ...] = field(compare=False)
 
     @classmethod
     def build(cls, identifiers: Iterable[str]) -> IdentifierMatcher:
@@ -128,14 +136,19 @@ class IdentifierMatcher:
                     needles.add(c)
                 elif len(c) == 2:
                     short.add(c)
-        return cls(tuple(sorted(needles, key=len, reverse=True)), frozenset(short))
+        ordered = tuple(sorted(needles, key=len, reverse=True))
+        return cls(ordered, frozenset(short), _counted(ordered))
 
     def matches(self, text: str) -> bool:
         hay = canonical(text)
         if not hay:
             return False
-        for needle in self.needles:
-            if _approx_in(needle, hay, _allowed_edits(len(needle))):
+        have = Counter(hay)
+        for needle, counts in zip(self.needles, self.counts, strict=True):
+            k = _allowed_edits(len(needle))
+            # k edits leave at least len - k of the needle's characters in the hay
+            if (sum(min(n, have[c]) for c, n in counts) >= len(needle) - k
+                    and _approx_in(needle, hay, k)):
                 return True
         # A line the detector cut short reads as the start or the middle of an identifier
         # ("ACC442" of "ACC442734"): five characters or more inside a longer needle count.
