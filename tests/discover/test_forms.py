@@ -15,10 +15,13 @@ from pacsguard.discover.forms import (
     MONTH_NUMBERS,
     date_forms,
     id_forms,
+    is_name_word,
     name_forms,
     parse_date,
     value_parts,
 )
+from pacsguard.discover.identifiers import IdentifierIndex
+from pacsguard.discover.judge import Source
 from pacsguard.pixels.classify import IdentifierMatcher
 
 DAY = dt.date(2024, 1, 5)
@@ -69,9 +72,27 @@ def test_id_and_name_forms() -> None:
     assert id_forms("PID-004711") == ["PID-004711", "PID004711", "004711"]
     assert id_forms("AB") == ["AB"]
     whole, words = name_forms("van der BERG^Anna Maria^^Dr")
-    assert {"van der BERG Anna Maria Dr", "Anna Maria van der BERG"} <= set(whole)
-    assert words == ["BERG", "Anna", "Maria"]  # stop words ("van", "der", "Dr") left out
+    assert {"van der BERG Anna Maria Dr", "Anna Maria van der BERG", "van der BERG Anna",
+            "Anna van der BERG"} <= set(whole)
+    assert words == ["van", "der", "BERG", "Anna", "Maria", "Dr"]
+    assert [w for w in words if is_name_word(w)] == ["BERG", "Anna", "Maria"]
     assert value_parts("DOE^JOHN") == ["DOE^JOHN", "DOE", "JOHN"]
+
+
+def test_a_name_is_searched_for_by_its_spellings_not_by_its_particles() -> None:
+    index = IdentifierIndex()
+    index.add_name("van der BERG^Anna", "name", Source(0x00100010, "", "name", "PN", False))
+    assert index.matcher.keys_in_text("Anna van der Berg") == [b"annavanderberg"]
+    assert index.matcher.keys_in_text("VAN DER BERG, Anna") == [b"vanderberganna"]
+    assert not index.matcher.keys_in_text("Van Der")  # particles of any name: no identifier
+    assert TextCleaner(collect(_named("van der BERG^Anna")), None).clean(
+        "Anna van der Berg, or Berg Anna") == "[NAME], or [NAME] [NAME]"
+
+
+def _named(name: str) -> Dataset:
+    ds = Dataset()
+    ds.PatientName = name
+    return ds
 
 
 def _original() -> Dataset:

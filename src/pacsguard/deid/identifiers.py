@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
 from pacsguard.discover.charsets import readings
-from pacsguard.discover.forms import name_forms
+from pacsguard.discover.forms import is_name_word, name_forms
 from pacsguard.discover.identifiers import charset_terms
 from pacsguard.errors import FailClosed
 
@@ -113,7 +113,7 @@ def _values(ds: Dataset, tag: int, terms: tuple[str, ...] = ()) -> list[str]:
 def _add_person(ids: FileIdentifiers, raw: str) -> None:
     whole, words = name_forms(raw)
     ids.full_names.update(whole)
-    ids.names.update(words)
+    ids.names.update(w for w in words if is_name_word(w))
 
 
 def collect(ds: Dataset, *, institutions: bool = True, names: Iterable[str] = ()

@@ -19,8 +19,8 @@ from typing import NamedTuple
 from pacsguard.discover.matcher import fold
 
 __all__ = ["EMAIL", "ENGLISH_MONTHS", "LONG_NUMBER", "MIXED_ID", "MONTH_NUMBERS", "PHONE",
-           "STOP_WORDS", "DateForm", "date_forms", "id_forms", "identifier_forms", "is_phone",
-           "name_forms", "parse_date", "value_parts"]
+           "STOP_WORDS", "DateForm", "date_forms", "id_forms", "identifier_forms", "is_name_word",
+           "is_phone", "name_forms", "parse_date", "value_parts"]
 
 # --- dates -------------------------------------------------------------------------------
 
@@ -112,11 +112,14 @@ STOP_WORDS = frozenset({
 })
 
 
-def name_forms(value: str, *, min_part: int = 2) -> tuple[list[str], list[str]]:
-    """A PersonName's whole spellings (family given, given family, as stored) and its words.
+def name_forms(value: str) -> tuple[list[str], list[str]]:
+    """A PersonName's whole spellings and its words.
 
-    Components are split at ``^``, groups at ``=``; words shorter than ``min_part`` and
-    :data:`STOP_WORDS` are left out. Case and accents are the matchers' business.
+    Whole: per component group (``=``), the components joined, given name before family
+    name, as stored, and the family name with the first given name in either order (the
+    ``Marie DUPONT`` of ``DUPONT^Marie^Claire``). Words: every word of the components, in
+    order (:func:`is_name_word` says which stand for the person alone). Case and accents are
+    the matchers' business.
     """
     whole: list[str] = []
     words: list[str] = []
@@ -128,10 +131,18 @@ def name_forms(value: str, *, min_part: int = 2) -> tuple[list[str], list[str]]:
         if len(parts) >= 2:
             whole.append(" ".join(parts[1:2] + parts[:1]))  # Given Family
             whole.append(group.strip("^"))
+            given = _WORD.findall(parts[1])
+            if given:
+                whole += [f"{parts[0]} {given[0]}", f"{given[0]} {parts[0]}"]
         for part in parts:
-            words.extend(w for w in _WORD.findall(part)
-                         if len(w) >= min_part and fold(w) not in STOP_WORDS)
+            words.extend(_WORD.findall(part))
     return list(dict.fromkeys(whole)), list(dict.fromkeys(words))
+
+
+def is_name_word(word: str) -> bool:
+    """Whether one word of a name stands for the person: two letters or more, not a
+    particle or title (:data:`STOP_WORDS`)."""
+    return len(word) >= 2 and fold(word) not in STOP_WORDS
 
 
 def value_parts(value: str) -> list[str]:

@@ -22,7 +22,7 @@ from pydicom.valuerep import PersonName
 from pacsguard.discover.categories import TEXT_VRS, categorize, is_well_known_uid, keyword
 from pacsguard.discover.charsets import readings
 from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
-from pacsguard.discover.forms import date_forms, identifier_forms, parse_date
+from pacsguard.discover.forms import date_forms, identifier_forms, name_forms, parse_date
 from pacsguard.discover.judge import Source
 from pacsguard.discover.matcher import Matcher, key_of, norm_text, token_of, variants
 from pacsguard.discover.vocabulary import is_vocabulary
@@ -52,7 +52,6 @@ _DEVICE_TAGS = frozenset({0x00080070, 0x00081090})
 #: Categories whose single words are identifiers even when they are words of the standard.
 _STRONG_WORDS = frozenset({"id", "date", "uid", "contact"})
 _UID_FORM = re.compile(r"[0-9]+(?:\.[0-9]+){2,}")
-_NAME_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 
 @dataclass
@@ -214,8 +213,9 @@ class IdentifierIndex:
         self.add_forms(value, src, patient)
 
     def add_name(self, value: str, category: str, src: Source, patient: str = "") -> None:
-        """Index a PersonName whole and by each component group (strong), and by each word
-        of a name of several words (weak: see :class:`IdentInfo`)."""
+        """Index a PersonName whole and by the whole spellings of each component group
+        (:func:`pacsguard.discover.forms.name_forms`: strong), and by each word of a group of
+        several words (weak: see :class:`IdentInfo`)."""
         if not self._first("name", value, src, patient):
             return
         self.add(value, category, src, patient)
@@ -224,15 +224,12 @@ class IdentifierIndex:
             if not group:
                 continue
             self.add(group, category, src, patient)
-            words = [w for comp in group.split("^") for w in _NAME_WORD.findall(comp)]
-            for comp in group.split("^"):
-                if comp.strip() and len(words) == 1:
-                    self.add(comp, category, src, patient)
-            if len(words) > 1:  # each word alone is weak; family and first given name, in
-                for word in words:  # either order, name the person
+            whole, words = name_forms(group)
+            for spelling in whole:
+                self.add(spelling, category, src, patient)
+            if len(words) > 1:  # each word alone is weak
+                for word in words:
                     self.add(word, category, src, patient, weak=True)
-                self.add(" ".join(words[:2]), category, src, patient)
-                self.add(" ".join(words[1::-1]), category, src, patient)
 
     def add_date(self, value: str, src: Source, patient: str = "") -> None:
         if not self._first("date", value, src, patient):
