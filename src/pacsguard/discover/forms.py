@@ -92,7 +92,11 @@ def date_forms(day: dt.date) -> list[DateForm]:
 # --- IDs and names -----------------------------------------------------------------------
 
 def id_forms(value: str) -> list[str]:
-    """An ID as written, without its separators, and its digits alone (four or more)."""
+    """An ID as written, without its separators, and its digits alone (four or more).
+
+    Text cleaning replaces all three. The index needs only the ID (its normalisation makes
+    separators optional) and leaves the digits alone out: across a tree, four digits are
+    anyone's. The pixel classifier drops separators itself (:func:`value_parts`)."""
     forms = [value]
     compact = re.sub(r"[^0-9A-Za-z]", "", value)
     if len(compact) >= 3:

@@ -6,6 +6,10 @@ Identifiers are stored as their normalised words; between words any run of space
 matches, so ``ZEBRA^QUENTIN``, ``Zebra Quentin`` and ``zebraquentin`` are one identifier.
 All identifiers are compiled into one regular expression shaped as a trie (shared prefixes
 are tested once), bounded by non-alphanumerics so ``anna`` does not match inside ``hannah``.
+
+Text cleaning replaces identifiers in place, so it cannot search normalised bytes: it
+compiles the same forms (:mod:`pacsguard.discover.forms`) into a literal alternation with
+their accent-free spellings (:func:`alternation`).
 """
 
 from __future__ import annotations
