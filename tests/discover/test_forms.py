@@ -22,7 +22,7 @@ from pacsguard.discover.forms import (
 )
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.judge import Source
-from pacsguard.pixels.classify import IdentifierMatcher
+from pacsguard.pixels.classify import IdentifierMatcher, is_phi_pattern
 
 DAY = dt.date(2024, 1, 5)
 
@@ -159,3 +159,10 @@ def test_pixel_classifier_matches_accented_names_read_without_accents() -> None:
     matcher = IdentifierMatcher.build(["HÉLÈNE^MÜLLER"])
     assert matcher.matches("HELENE MULLER")
     assert matcher.matches("Müller Hélène")
+
+
+@pytest.mark.parametrize("name", sorted(MONTH_NUMBERS))
+def test_the_pixel_date_pattern_knows_every_month_name(name: str) -> None:
+    # a date of someone else, read in the pixels: a PHI pattern in every language listed
+    assert is_phi_pattern(f"12 {name.upper()} 2023")
+    assert is_phi_pattern(f"{name.capitalize()} 12, 2023")

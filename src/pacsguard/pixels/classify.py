@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pacsguard.discover.forms import date_forms, parse_date, value_parts
+from pacsguard.discover.forms import MONTH_NUMBERS, date_forms, parse_date, value_parts
 from pacsguard.discover.matcher import fold
 
 __all__ = ["Classification", "IdentifierMatcher", "canonical", "classify", "is_phi_pattern"]
@@ -172,7 +172,9 @@ class IdentifierMatcher:
                    default=0)
 
 
-_MON = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
+# Month names (English, French) as OCR reads them: upper case, with or without accents.
+_MON = "(?:" + "|".join(sorted({n.upper() for m in MONTH_NUMBERS for n in (m, fold(m))},
+                               key=len, reverse=True)) + ")[A-Z]*"
 _PHI_PATTERNS = tuple(
     re.compile(p)
     for p in (
