@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from pacsguard.discover.forms import ENGLISH_MONTHS, MONTH_NUMBERS
+
 _DA = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
@@ -50,18 +52,7 @@ def _shift_partial(value: str, days: int) -> str:
 
 # --- dates inside text -----------------------------------------------------------------
 
-_MONTHS = {
-    "jan": 1, "january": 1, "janvier": 1, "janv": 1, "feb": 2, "february": 2, "fevrier": 2,
-    "février": 2, "fev": 2, "févr": 2, "mar": 3, "march": 3, "mars": 3, "apr": 4, "april": 4,
-    "avril": 4, "avr": 4, "may": 5, "mai": 5, "jun": 6, "june": 6, "juin": 6, "jul": 7,
-    "july": 7, "juillet": 7, "juil": 7, "aug": 8, "august": 8, "août": 8, "aout": 8, "sep": 9,
-    "sept": 9, "september": 9, "septembre": 9, "oct": 10, "october": 10, "octobre": 10,
-    "nov": 11, "november": 11, "novembre": 11, "dec": 12, "december": 12, "décembre": 12,
-    "decembre": 12, "déc": 12,
-}
-_MONTH_NAMES = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
-_EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December"]
+_MONTH_NAMES = "|".join(sorted((re.escape(m) for m in MONTH_NUMBERS), key=len, reverse=True))
 
 #: Numeric and month-name dates found in free text (named groups y, m, d, sep, mon).
 TEXT_DATE = re.compile(
@@ -88,9 +79,9 @@ def parse_text_date(m: re.Match[str]) -> tuple[date, str] | None:
                 return date(int(g["eu_y"]), d, mo), "us"
             return date(int(g["eu_y"]), mo, d), "eu"
         if g["nd_y"]:
-            return date(int(g["nd_y"]), _MONTHS[g["nd_mon"].lower()], int(g["nd_d"])), "named"
+            return date(int(g["nd_y"]), MONTH_NUMBERS[g["nd_mon"].lower()], int(g["nd_d"])), "named"
         if g["md_y"]:
-            return date(int(g["md_y"]), _MONTHS[g["md_mon"].lower()], int(g["md_d"])), "named"
+            return date(int(g["md_y"]), MONTH_NUMBERS[g["md_mon"].lower()], int(g["md_d"])), "named"
     except (ValueError, KeyError):
         return None
     return None
@@ -106,7 +97,7 @@ def format_like(m: re.Match[str], d: date, form: str) -> str:
         s = g["eu_s"]
         a, b = (d.day, d.month) if form == "eu" else (d.month, d.day)
         return f"{a:02d}{s}{b:02d}{s}{d.year:04d}"
-    return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+    return f"{d.day} {ENGLISH_MONTHS[d.month - 1]} {d.year}"
 
 
 def shift_text_dates(

@@ -1,13 +1,13 @@
 """Collect one file's own identifying values, before anything is masked.
 
 They drive text cleaning (Clean Descriptors, Clean Structured Content), the leak guard that
-re-reads every written file, and the pixel text matcher.
+re-reads every written file, and the pixel text matcher. How a name becomes the spellings
+looked for is :func:`pacsguard.discover.forms.name_forms`'s business.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
 from pacsguard.discover.charsets import readings
+from pacsguard.discover.forms import is_name_word, name_forms
 from pacsguard.discover.identifiers import charset_terms
 from pacsguard.errors import FailClosed
 
@@ -53,19 +54,6 @@ _PERSON_TAGS = (
 )
 _ID_TAGS = (PATIENT_ID, OTHER_PATIENT_IDS, ACCESSION_NUMBER, MEDICAL_RECORD_LOCATOR, ADMISSION_ID,
             0x00400253)  # the last: Performed Procedure Step ID
-_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
-
-#: Words too common to treat as a name part on their own.
-STOP_WORDS = frozenset({
-    "dr", "mr", "mrs", "ms", "md", "phd", "jr", "sr", "de", "la", "le", "du", "van", "von", "der",
-    "den", "del", "da", "di", "el", "al", "bin", "ben", "st", "ii", "iii", "and", "the",
-})
-
-
-def fold(text: str) -> str:
-    """Accent-free lower case, for matching only."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 @dataclass
@@ -122,20 +110,10 @@ def _values(ds: Dataset, tag: int, terms: tuple[str, ...] = ()) -> list[str]:
     return out
 
 
-def _add_person(ids: FileIdentifiers, raw: str, *, min_part: int = 2) -> None:
-    # A PN value: components split by '^', groups by '='; keep each word and whole forms.
-    for group in raw.split("="):
-        parts = [p.strip() for p in group.split("^") if p.strip()]
-        if not parts:
-            continue
-        ids.full_names.add(" ".join(parts))
-        if len(parts) >= 2:
-            ids.full_names.add(" ".join(parts[1:2] + parts[:1]))  # Given Family
-            ids.full_names.add(group.strip("^"))
-        for part in parts:
-            for word in _WORD.findall(part):
-                if len(word) >= min_part and fold(word) not in STOP_WORDS:
-                    ids.names.add(word)
+def _add_person(ids: FileIdentifiers, raw: str) -> None:
+    whole, words = name_forms(raw)
+    ids.full_names.update(whole)
+    ids.names.update(w for w in words if is_name_word(w))
 
 
 def collect(ds: Dataset, *, institutions: bool = True, names: Iterable[str] = ()

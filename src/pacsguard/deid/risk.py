@@ -1,4 +1,9 @@
-"""Fail-closed checks on what header de-identification cannot clean: pixels, documents."""
+"""Fail-closed checks on what header de-identification cannot clean: pixels, documents.
+
+:func:`pixel_risk` is the one answer to "may these pixels carry burned-in text?": deid
+quarantines (or cleans) on it, verify reads the pixels of the files it names, and scan flags
+them, all with one modality set, the policy's ``burned_in_modalities``.
+"""
 
 from __future__ import annotations
 
@@ -47,8 +52,16 @@ def document_risk(ds: Dataset) -> tuple[str, str] | None:
     return None
 
 
-def pixel_risk(ds: Dataset, policy: Policy) -> tuple[str, str] | None:
-    """Why this file's pixels may carry burned-in text, or None when they should not."""
+_DEFAULT_POLICY = Policy()
+
+
+def pixel_risk(ds: Dataset, policy: Policy = _DEFAULT_POLICY) -> tuple[str, str] | None:
+    """Why this file's pixels may carry burned-in text, or None when they should not.
+
+    ``(code, detail)``: Burned In Annotation YES, or absent (or neither YES nor NO) on a
+    modality of ``policy.burned_in_modalities`` or on a Secondary Capture. Verify and scan,
+    which take no policy, use the default one's modalities.
+    """
     if not any(t in ds for t in PIXEL_DATA_TAGS):
         return None
     flag = _text(ds, BURNED_IN_ANNOTATION)

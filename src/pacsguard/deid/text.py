@@ -20,34 +20,25 @@ shifted by the patient's offset and written in the same form instead of being re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import date
 
 from pacsguard.deid.dates import shift_text_dates
-from pacsguard.deid.identifiers import FileIdentifiers, fold
-from pacsguard.discover.forms import EMAIL, LONG_NUMBER, MIXED_ID, PHONE, is_phone
+from pacsguard.deid.identifiers import FileIdentifiers
+from pacsguard.discover.forms import (
+    EMAIL,
+    LONG_NUMBER,
+    MIXED_ID,
+    PHONE,
+    date_forms,
+    id_forms,
+    is_phone,
+    parse_date,
+)
+from pacsguard.discover.matcher import alternation, fold
 
 
-def _date_forms(yyyymmdd: str) -> list[str]:
-    try:
-        d = date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return [yyyymmdd]
-    y, m, dd = f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}"
-    forms = [y + m + dd, f"{y}-{m}-{dd}", f"{y}/{m}/{dd}", f"{y}.{m}.{dd}"]
-    for a, b in ((dd, m), (m, dd), (str(d.day), str(d.month)), (str(d.month), str(d.day))):
-        for sep in "/.-":
-            forms.append(f"{a}{sep}{b}{sep}{y}")
-            forms.append(f"{a}{sep}{b}{sep}{y[2:]}")
-    return forms
-
-
-def _alternation(words: Iterable[str]) -> str:
-    alts: set[str] = set()
-    for w in words:
-        alts.add(re.escape(w))
-        alts.add(re.escape(fold(w)))
-    return "|".join(sorted(alts, key=len, reverse=True))
+def _birth_date_forms(value: str) -> list[str]:
+    day = parse_date(value)
+    return [value] if day is None else [f.text for f in date_forms(day)]
 
 
 class TextCleaner:
@@ -57,30 +48,22 @@ class TextCleaner:
         self._shift = shift_days
         rules: list[tuple[re.Pattern[str], str]] = []
         if ids.emails:
-            rules.append((re.compile(_alternation(ids.emails), re.I), "[EMAIL]"))
+            rules.append((re.compile(alternation(ids.emails), re.I), "[EMAIL]"))
         if ids.addresses:
-            rules.append((re.compile(_alternation(ids.addresses), re.I), "[ADDRESS]"))
+            rules.append((re.compile(alternation(ids.addresses), re.I), "[ADDRESS]"))
         if ids.institutions:
-            rules.append((re.compile(_alternation(ids.institutions), re.I), "[INSTITUTION]"))
+            rules.append((re.compile(alternation(ids.institutions), re.I), "[INSTITUTION]"))
         if ids.birth_dates:
-            forms = [f for d in ids.birth_dates for f in _date_forms(d)]
-            rules.append((re.compile(rf"(?<![\d]){_alternation(forms)}(?![\d])"), "[DOB]"))
-        id_forms: set[str] = set()
-        for v in ids.ids:
-            id_forms.add(v)
-            compact = re.sub(r"[^0-9A-Za-z]", "", v)
-            if len(compact) >= 3:
-                id_forms.add(compact)
-            digits = re.sub(r"\D", "", v)
-            if len(digits) >= 4:
-                id_forms.add(digits)
-        if id_forms:
-            pattern = rf"(?<![0-9A-Za-z]){_alternation(id_forms)}(?![0-9A-Za-z])"
+            forms = [f for d in ids.birth_dates for f in _birth_date_forms(d)]
+            rules.append((re.compile(rf"(?<![\d]){alternation(forms)}(?![\d])", re.I), "[DOB]"))
+        ids_forms = {f for v in ids.ids for f in id_forms(v)}
+        if ids_forms:
+            pattern = rf"(?<![0-9A-Za-z]){alternation(ids_forms)}(?![0-9A-Za-z])"
             rules.append((re.compile(pattern, re.I), "[ID]"))
         if ids.full_names:
-            rules.append((re.compile(rf"(?<!\w){_alternation(ids.full_names)}(?!\w)", re.I), "[NAME]"))
+            rules.append((re.compile(rf"(?<!\w){alternation(ids.full_names)}(?!\w)", re.I), "[NAME]"))
         if ids.names:
-            rules.append((re.compile(rf"(?<!\w)(?:{_alternation(ids.names)})(?!\w)", re.I), "[NAME]"))
+            rules.append((re.compile(rf"(?<!\w)(?:{alternation(ids.names)})(?!\w)", re.I), "[NAME]"))
         self._rules = rules
 
     def clean(self, text: str) -> str:

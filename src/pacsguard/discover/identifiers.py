@@ -3,7 +3,8 @@
 Indexed: the value of every attribute the PS3.15 Basic Profile removes, blanks or replaces
 (at any depth, everything inside a removed sequence included), private values the
 knowledge base does not call safe, every PersonName with each of its parts, IDs, dates
-(in the usual written forms) and UIDs (registry UIDs excepted). Short tokens and a
+(in the written forms of :func:`pacsguard.discover.forms.date_forms` that have a four-digit
+year) and UIDs (registry UIDs excepted). Short tokens and a
 stop-list of common words are left out so that ordinary words raise no false alarm.
 """
 
@@ -13,6 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
@@ -20,14 +22,14 @@ from pydicom.valuerep import PersonName
 from pacsguard.discover.categories import TEXT_VRS, categorize, is_well_known_uid, keyword
 from pacsguard.discover.charsets import readings
 from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
-from pacsguard.discover.forms import identifier_forms
+from pacsguard.discover.forms import date_forms, identifier_forms, name_forms, parse_date
 from pacsguard.discover.judge import Source
 from pacsguard.discover.matcher import Matcher, key_of, norm_text, token_of, variants
 from pacsguard.discover.vocabulary import is_vocabulary
 from pacsguard.profile import disposition
 
 __all__ = ["DEFAULT_MIN_LENGTH", "DEFAULT_STOPLIST", "IdentInfo", "IdentifierIndex", "charset_terms",
-           "date_forms", "element_texts", "parse_da", "printable_runs", "source_label"]
+           "element_texts", "parse_da", "printable_runs", "source_label"]
 
 DEFAULT_MIN_LENGTH = 4
 #: Longest identifier kept whole (normalised bytes); longer text is indexed by its parts.
@@ -44,17 +46,12 @@ _STOPWORDS = """
 """
 DEFAULT_STOPLIST = frozenset(_STOPWORDS.split())
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTHS_LONG = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
-_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})")
 _VALUE_VRS = frozenset({"AE", "LO", "SH", "PN", "UC", "UR", "LT", "ST", "UT", "UN", "OB", "CS"})
 #: Manufacturer, Manufacturer's Model Name: kept by every profile, so never identifiers.
 _DEVICE_TAGS = frozenset({0x00080070, 0x00081090})
 #: Categories whose single words are identifiers even when they are words of the standard.
 _STRONG_WORDS = frozenset({"id", "date", "uid", "contact"})
 _UID_FORM = re.compile(r"[0-9]+(?:\.[0-9]+){2,}")
-_NAME_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 
 @dataclass
@@ -81,33 +78,18 @@ class IdentInfo:
         self.patients = set() if not self.weak else self.patients | other.patients
 
 
-def date_forms(day: dt.date) -> list[str]:
-    """The written forms of ``day`` that count as the same date."""
-    y, m, d = day.year, day.month, day.day
-    forms = [
-        f"{y:04d}{m:02d}{d:02d}",
-        f"{y:04d}-{m:02d}-{d:02d}",  # YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD
-        f"{d:02d}/{m:02d}/{y:04d}",  # DD/MM/YYYY, DD.MM.YYYY, DD-MM-YYYY normalise alike
-        f"{m:02d}/{d:02d}/{y:04d}",  # MM/DD/YYYY
-        f"{d}/{m}/{y:04d}",
-        f"{m}/{d}/{y:04d}",
-        f"{d} {_MONTHS[m - 1]} {y}",
-        f"{d} {_MONTHS_LONG[m - 1]} {y}",
-        f"{_MONTHS[m - 1]} {d} {y}",
-        f"{_MONTHS_LONG[m - 1]} {d} {y}",
-    ]
-    return list(dict.fromkeys(forms))
+@lru_cache(maxsize=256)
+def _date_tokens(day: dt.date) -> tuple[bytes, ...]:
+    """The normalised forms of ``day`` that are indexed, remembered: every file of a study
+    repeats its dates. Two-digit years are left out: "5/1/24" normalises to 5 1 24, numbers
+    any text may hold."""
+    return tuple(dict.fromkeys(tok for form in date_forms(day) if form.full_year
+                               for tok in variants(form.text)))
 
 
 def parse_da(text: str) -> dt.date | None:
     """The date at the start of a DA or DT value, or None."""
-    m = _DATE_RE.match(text.strip())
-    if not m:
-        return None
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    return parse_date(text.strip()[:8])
 
 
 @dataclass
@@ -231,8 +213,9 @@ class IdentifierIndex:
         self.add_forms(value, src, patient)
 
     def add_name(self, value: str, category: str, src: Source, patient: str = "") -> None:
-        """Index a PersonName whole and by each component group (strong), and by each word
-        of a name of several words (weak: see :class:`IdentInfo`)."""
+        """Index a PersonName whole and by the whole spellings of each component group
+        (:func:`pacsguard.discover.forms.name_forms`: strong), and by each word of a group of
+        several words (weak: see :class:`IdentInfo`)."""
         if not self._first("name", value, src, patient):
             return
         self.add(value, category, src, patient)
@@ -241,15 +224,12 @@ class IdentifierIndex:
             if not group:
                 continue
             self.add(group, category, src, patient)
-            words = [w for comp in group.split("^") for w in _NAME_WORD.findall(comp)]
-            for comp in group.split("^"):
-                if comp.strip() and len(words) == 1:
-                    self.add(comp, category, src, patient)
-            if len(words) > 1:  # each word alone is weak; family and first given name, in
-                for word in words:  # either order, name the person
+            whole, words = name_forms(group)
+            for spelling in whole:
+                self.add(spelling, category, src, patient)
+            if len(words) > 1:  # each word alone is weak
+                for word in words:
                     self.add(word, category, src, patient, weak=True)
-                self.add(" ".join(words[:2]), category, src, patient)
-                self.add(" ".join(words[1::-1]), category, src, patient)
 
     def add_date(self, value: str, src: Source, patient: str = "") -> None:
         if not self._first("date", value, src, patient):
@@ -261,9 +241,8 @@ class IdentifierIndex:
             canonical = f"{day.year:04d}{day.month:02d}{day.day:02d}"
             if canonical in self.stoplist:
                 continue
-            for form in date_forms(day):
-                for tok in variants(form):
-                    self._put(tok, key_of(tok), "date", canonical, src, patient, False)
+            for tok in _date_tokens(day):
+                self._put(tok, key_of(tok), "date", canonical, src, patient, False)
 
     def add_uid(self, uid: str, src: Source, patient: str = "") -> None:
         uid = uid.strip().rstrip("\x00")

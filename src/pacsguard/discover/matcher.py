@@ -6,6 +6,10 @@ Identifiers are stored as their normalised words; between words any run of space
 matches, so ``ZEBRA^QUENTIN``, ``Zebra Quentin`` and ``zebraquentin`` are one identifier.
 All identifiers are compiled into one regular expression shaped as a trie (shared prefixes
 are tested once), bounded by non-alphanumerics so ``anna`` does not match inside ``hannah``.
+
+Text cleaning replaces identifiers in place, so it cannot search normalised bytes: it
+compiles the same forms (:mod:`pacsguard.discover.forms`) into a literal alternation with
+their accent-free spellings (:func:`alternation`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-__all__ = ["Matcher", "key_of", "norm_bytes", "norm_text", "token_of"]
+__all__ = ["Matcher", "alternation", "fold", "key_of", "norm_bytes", "norm_text", "token_of",
+           "variants"]
 
 _TABLE = bytes(
     (c + 32 if 65 <= c <= 90 else c)
@@ -44,6 +49,22 @@ def norm_text(text: str) -> bytes:
             c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
         ).casefold()
     return _DATETIME.sub(rb"\1 ", text.encode("utf-8", "ignore").translate(_TABLE))
+
+
+def fold(text: str) -> str:
+    """Accent-free lower case, for matching text in place (the cleaner's patterns)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def alternation(forms: Iterable[str]) -> str:
+    """A regex alternation of literal ``forms`` and their :func:`fold` spellings, longest
+    first: text cleaning substitutes with it, in the text as written (offsets kept)."""
+    alts: set[str] = set()
+    for w in forms:
+        alts.add(re.escape(w))
+        alts.add(re.escape(fold(w)))
+    return "|".join(sorted(alts, key=len, reverse=True))
 
 
 def token_of(normalised: bytes) -> bytes:

@@ -12,11 +12,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
+from pacsguard.deid.risk import PIXEL_DATA_TAGS, pixel_risk
 from pacsguard.discover.elements import walk
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.records import FileRecord, make_record
-from pacsguard.discover.scan import pixel_text_risk
 from pacsguard.discover.search import search_bytes, search_dicom
 from pacsguard.discover.walk import read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, NotDicom
@@ -66,10 +68,19 @@ def index_chunk(root: str, paths: list[str], min_length: int) -> IndexPart:
             record = make_record(df.ds, df.file_meta, rel, elements)
             index.add_dataset(df.ds, record.patient, elements)
             part.records.append(record)
-            if pixel_text_risk(df.ds):
+            if _pixel_text_risk(df.ds):
                 part.risky.add(rel)
     part.index = index.shed()
     return part
+
+
+def _pixel_text_risk(ds: Dataset) -> bool:
+    """Pixels worth reading for burned-in text: those deid calls risky (the one predicate,
+    :func:`pacsguard.deid.risk.pixel_risk`), and any with an overlay plane."""
+    if pixel_risk(ds) is not None:
+        return True
+    return any(t in ds for t in PIXEL_DATA_TAGS) and any(
+        0x6000 <= t.group <= 0x60FF and t.group % 2 == 0 for t in list(ds.keys()))
 
 
 _INDEX: IdentifierIndex | None = None
@@ -118,6 +129,6 @@ def search_chunk(root: str, paths: list[str]) -> SearchPart:
             shape = "|".join(f"{el.pattern}:{el.vr}:{0 if el.raw == b'' else 1}"
                              for el in elements)
             part.shapes[rel] = hashlib.blake2b(shape.encode(), digest_size=12).hexdigest()
-            if pixel_text_risk(df.ds) or (_ALL_PIXELS and 0x7FE00010 in df.ds):
+            if _pixel_text_risk(df.ds) or (_ALL_PIXELS and 0x7FE00010 in df.ds):
                 part.risky.add(rel)
     return part

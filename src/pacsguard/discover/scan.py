@@ -10,6 +10,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from pacsguard.deid.risk import pixel_risk
 from pacsguard.discover.categories import CATEGORIES, categorize, keyword
 from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
 from pacsguard.discover.findings import mask_value
@@ -21,17 +22,8 @@ from pacsguard.discover.walk import iter_files, read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, NotDicom
 from pacsguard.profile import creator_known, disposition
 
-__all__ = ["RISKY_MODALITIES", "AttributeStat", "RiskFlag", "ScanReport", "pixel_text_risk",
-           "scan_tree"]
+__all__ = ["AttributeStat", "RiskFlag", "ScanReport", "scan_tree"]
 
-RISKY_MODALITIES = frozenset({"US", "SC", "OT", "XC", "ES", "GM", "DOC", "VIDEO"})
-_RISKY_CLASS_PREFIXES = (
-    "1.2.840.10008.5.1.4.1.1.7",  # secondary capture (screen captures) and its multi-frame kinds
-    "1.2.840.10008.5.1.4.1.1.104.",  # encapsulated PDF, CDA, STL, OBJ, MTL
-    "1.2.840.10008.5.1.4.1.1.77.1.",  # visible light (endoscopy, photography, video)
-    "1.2.840.10008.5.1.4.1.1.6.",  # ultrasound
-    "1.2.840.10008.5.1.4.1.1.3.1",  # ultrasound multi-frame
-)
 _EXAMPLES = 3
 CATEGORY_ORDER = (*CATEGORIES[:5], "free-text-mention", *CATEGORIES[5:])
 
@@ -117,21 +109,6 @@ class ScanReport:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
-def pixel_text_risk(ds: Dataset) -> bool:
-    """True when ``ds`` has pixels that may carry burned-in text (the files worth OCR)."""
-    if 0x7FE00010 not in ds and 0x7FE00008 not in ds and 0x7FE00009 not in ds:
-        return False
-    burned = _top(ds, 0x00280301).upper()
-    if burned == "YES":
-        return True
-    if any(0x6000 <= t.group <= 0x60FF and t.group % 2 == 0 for t in list(ds.keys())):
-        return True
-    if burned == "NO":
-        return False
-    return (_top(ds, 0x00080060).upper() in RISKY_MODALITIES
-            or _top(ds, 0x00080016).startswith(_RISKY_CLASS_PREFIXES))
-
-
 def _person_words(elements: list[Element]) -> set[bytes]:
     """Names and IDs of one file, as normalised words, to spot them in its free text."""
     words: set[bytes] = set()
@@ -165,13 +142,11 @@ def _flag(report: ScanReport, flag: str, detail: str, rel: str, patient: str) ->
 
 def _risks(report: ScanReport, ds: Dataset, elements: list[Element], rel: str, patient: str
            ) -> None:
-    modality = _top(ds, 0x00080060).upper()
-    sop_class = _top(ds, 0x00080016)
-    burned = _top(ds, 0x00280301).upper()
-    risky = modality in RISKY_MODALITIES or sop_class.startswith(_RISKY_CLASS_PREFIXES)
-    if burned == "YES":
+    risk = pixel_risk(ds)  # deid's own predicate: the flag names what deid would stop
+    if risk is not None and risk[0] == "burned-in-annotation":
         _flag(report, "burned-in-annotation", "BurnedInAnnotation is YES", rel, patient)
-    elif not burned and risky:
+    elif risk is not None:
+        modality = _top(ds, 0x00080060).upper()
         _flag(report, "burned-in-annotation",
               f"BurnedInAnnotation absent on a risky kind of image ({modality or 'no modality'})",
               rel, patient)

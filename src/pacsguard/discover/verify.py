@@ -67,9 +67,9 @@ def verify_trees(
     pixel_detector
         Text detector name for pixel data and overlays (e.g. ``"rapidocr"``); None skips.
     pixels
-        ``"risky"``: read text only in images that may carry burned-in text (the original or
-        the output has BurnedInAnnotation YES, overlays, or is a US/SC/OT/XC/ES kind without
-        BurnedInAnnotation NO), as the engine does; ``"all"``: every image.
+        ``"risky"``: read text only in images that may carry burned-in text: the original or
+        the output is risky by the engine's own predicate (:func:`pacsguard.deid.risk.pixel_risk`,
+        default modalities) or has an overlay plane; ``"all"``: every image.
     dciodvfy
         ``"sample"`` (default): run dciodvfy on one output per series and element structure
         and its original; ``"all"``: on every pair; ``"off"`` (or False): parse check only.

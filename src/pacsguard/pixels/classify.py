@@ -7,15 +7,20 @@ letters O/Q/D vs digit 0, I/L/|/! vs 1, S vs 5, B vs 8, Z vs 2, and separators
 edit-distance substring search, in Myers' bit-vector form: 0 edits up to 4 characters,
 1 up to 8, 2 beyond), and a read of five characters or more matches when it lies inside
 a longer identifier (a line the detector cut short).
-Dates among the identifiers (``YYYYMMDD``) also match their usual printed forms.
+The strings looked for (a name's parts, a date's printed forms) come from
+:mod:`pacsguard.discover.forms`, as text cleaning's and verify's do.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from pacsguard.discover.forms import MONTH_NUMBERS, date_forms, parse_date, value_parts
+from pacsguard.discover.matcher import fold
 
 __all__ = ["Classification", "IdentifierMatcher", "canonical", "classify", "is_phi_pattern"]
 
@@ -36,11 +41,13 @@ _CONFUSE = str.maketrans(
     }
 )
 _DROP = re.compile(r"[^0-9A-Z]")
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 def canonical(text: str) -> str:
-    """Upper-case, map look-alike characters together, keep only letters and digits."""
+    """Accent-free upper case, look-alike characters mapped together, only letters and
+    digits kept."""
+    if not text.isascii():
+        text = fold(text)
     return _DROP.sub("", text.upper().translate(_CONFUSE))
 
 
@@ -90,32 +97,20 @@ def _approx_in(needle: str, hay: str, k: int) -> bool:
     return False
 
 
-def _date_variants(value: str) -> list[str]:
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", value)
-    if not m:
-        return []
-    y, mo, d = m.groups()
-    if not (1 <= int(mo) <= 12 and 1 <= int(d) <= 31):
-        return []
-    mon = _MONTHS[int(mo) - 1]
-    out = [
-        y + mo + d,
-        d + mo + y,
-        mo + d + y,
-        d + mo + y[2:],
-        mo + d + y[2:],
-        d + mon + y,
-        mon + d + y,
-        y + mon + d,
-    ]
-    if d.startswith("0"):  # 3-MAR-1987 style
-        out += [d[1:] + mon + y, mon + d[1:] + y]
-    return out
+def _forms(identifier: str) -> list[str]:
+    """What to look for of one identifier: the value and its parts, and a date's written forms
+    (:mod:`pacsguard.discover.forms`) with a two-digit day: ``5 JAN 2024`` is one edit from
+    ``05 JAN 2024``, which the tolerant match finds already, and ``5/1/2024`` (``512024``)
+    lies within one edit of too many other numbers."""
+    forms = value_parts(identifier)
+    day = parse_date(re.sub(r"[-/.]", "", identifier))
+    if day is not None:
+        forms += [f.text for f in date_forms(day) if f.padded]
+    return forms
 
 
-def _tokens(identifier: str) -> list[str]:
-    parts = [p for p in re.split(r"[\^\s,=]+", identifier.strip()) if p]
-    return [identifier, *parts] if len(parts) > 1 else [identifier]
+def _counted(needles: Iterable[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
+    return tuple(tuple(Counter(n).items()) for n in needles)
 
 
 @dataclass(frozen=True)
@@ -124,6 +119,8 @@ class IdentifierMatcher:
 
     needles: tuple[str, ...]
     short: frozenset[str]  # 2-character tokens: whole-word matches only
+    #: each needle's characters, counted: a cheap test run before the edit-distance search
+    counts: tuple[tuple[tuple[str, int], ...], ...] = field(compare=False)
 
     @classmethod
     def build(cls, identifiers: Iterable[str]) -> IdentifierMatcher:
@@ -133,21 +130,25 @@ class IdentifierMatcher:
             raw = str(ident).strip()
             if not raw:
                 continue
-            variants = [*_tokens(raw), *_date_variants(re.sub(r"[-/.]", "", raw))]
-            for v in variants:
+            for v in _forms(raw):
                 c = canonical(v)
                 if len(c) >= 3:
                     needles.add(c)
                 elif len(c) == 2:
                     short.add(c)
-        return cls(tuple(sorted(needles, key=len, reverse=True)), frozenset(short))
+        ordered = tuple(sorted(needles, key=len, reverse=True))
+        return cls(ordered, frozenset(short), _counted(ordered))
 
     def matches(self, text: str) -> bool:
         hay = canonical(text)
         if not hay:
             return False
-        for needle in self.needles:
-            if _approx_in(needle, hay, _allowed_edits(len(needle))):
+        have = Counter(hay)
+        for needle, counts in zip(self.needles, self.counts, strict=True):
+            k = _allowed_edits(len(needle))
+            # k edits leave at least len - k of the needle's characters in the hay
+            if (sum(min(n, have[c]) for c, n in counts) >= len(needle) - k
+                    and _approx_in(needle, hay, k)):
                 return True
         # A line the detector cut short reads as the start or the middle of an identifier
         # ("ACC442" of "ACC442734"): five characters or more inside a longer needle count.
@@ -171,7 +172,9 @@ class IdentifierMatcher:
                    default=0)
 
 
-_MON = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
+# Month names (English, French) as OCR reads them: upper case, with or without accents.
+_MON = "(?:" + "|".join(sorted({n.upper() for m in MONTH_NUMBERS for n in (m, fold(m))},
+                               key=len, reverse=True)) + ")[A-Z]*"
 _PHI_PATTERNS = tuple(
     re.compile(p)
     for p in (
