@@ -14,11 +14,11 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from pacsguard.deid.risk import PIXEL_DATA_TAGS, pixel_risk
 from pacsguard.discover.elements import walk
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.records import FileRecord, make_record
+from pacsguard.discover.risk import PIXEL_DATA_TAGS, pixel_risk
 from pacsguard.discover.search import search_bytes, search_dicom
 from pacsguard.discover.walk import read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, NotDicom
@@ -76,7 +76,7 @@ def index_chunk(root: str, paths: list[str], min_length: int) -> IndexPart:
 
 def _pixel_text_risk(ds: Dataset) -> bool:
     """Pixels worth reading for burned-in text: those deid calls risky (the one predicate,
-    :func:`pacsguard.deid.risk.pixel_risk`), and any with an overlay plane."""
+    :func:`pacsguard.discover.risk.pixel_risk`), and any with an overlay plane."""
     if pixel_risk(ds) is not None:
         return True
     return any(t in ds for t in PIXEL_DATA_TAGS) and any(

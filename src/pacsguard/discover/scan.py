@@ -10,13 +10,13 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from pacsguard.deid.risk import pixel_risk
 from pacsguard.discover.categories import CATEGORIES, categorize, keyword
 from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
 from pacsguard.discover.findings import mask_value
 from pacsguard.discover.identifiers import DEFAULT_STOPLIST, printable_runs
 from pacsguard.discover.matcher import norm_text
 from pacsguard.discover.records import _top
+from pacsguard.discover.risk import pixel_risk
 from pacsguard.discover.search import DICOMDIR_CLASS
 from pacsguard.discover.walk import iter_files, read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, NotDicom

@@ -68,7 +68,7 @@ def verify_trees(
         Text detector name for pixel data and overlays (e.g. ``"rapidocr"``); None skips.
     pixels
         ``"risky"``: read text only in images that may carry burned-in text: the original or
-        the output is risky by the engine's own predicate (:func:`pacsguard.deid.risk.pixel_risk`,
+        the output is risky by the engine's own predicate (:func:`pacsguard.discover.risk.pixel_risk`,
         default modalities) or has an overlay plane; ``"all"``: every image.
     dciodvfy
         ``"sample"`` (default): run dciodvfy on one output per series and element structure

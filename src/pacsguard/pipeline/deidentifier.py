@@ -21,7 +21,7 @@ from pacsguard.deid.engine import HeaderEngine
 from pacsguard.deid.keys import SecretKey
 from pacsguard.deid.leakguard import LeakGuard, person_names
 from pacsguard.deid.marking import mark
-from pacsguard.deid.risk import document_risk, embedded_overlay_groups, pixel_risk
+from pacsguard.discover.risk import document_risk, embedded_overlay_groups, pixel_risk
 from pacsguard.errors import FailClosed, FileRejected, NotDicom
 from pacsguard.outcome import Outcome
 from pacsguard.pipeline.causes import known_cause

@@ -8,8 +8,8 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from pacsguard.deid.risk import pixel_risk
 from pacsguard.discover.passes import index_chunk
+from pacsguard.discover.risk import pixel_risk
 from pacsguard.discover.scan import scan_tree
 from pacsguard.discover.walk import read_dicom
 from pacsguard.profile import Policy
