@@ -1,7 +1,6 @@
 """Shared fixtures: originals with planted identifiers, and a clean de-identified copy.
 
-The clean copy comes from the real engine (``pacsguard deid``); if the engine cannot be
-imported, from the minimal reference de-identifier in discover_fixtures.
+The clean copy comes from the real engine (``pacsguard deid``).
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from discover_fixtures import engine_available, make_originals, run_engine, simple_deid
+from discover_fixtures import make_originals, run_engine
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +24,7 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def clean_output(originals: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("clean")
     out = base / "out"
-    if engine_available():
-        run_engine(originals, out, base)
-    else:
-        simple_deid(originals, out)
+    run_engine(originals, out, base)
     return out
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -285,10 +284,6 @@ def copy_tree(src: Path, dst: Path) -> Path:
 
 # ------------------------------------------------------------------------------------------
 # Helpers shared by the tests (here, not in conftest.py: other test folders have a conftest too).
-
-def engine_available() -> bool:
-    return importlib.util.find_spec("pacsguard.batch.runner") is not None
-
 
 def run_engine(src: Path, dst: Path, key_dir: Path, quarantine_ok: bool = False) -> None:
     """Run ``pacsguard deid``; exit 1 (some files quarantined) is accepted when asked."""
