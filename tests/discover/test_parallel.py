@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pydicom
-from discover_fixtures import run_engine
 
+from discover_fixtures import run_engine
 from pacsguard.discover import verify_trees
 from pacsguard.samples import PATIENTS, write_ct_series
 

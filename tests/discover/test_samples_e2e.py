@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from discover_fixtures import run_engine
 
+from discover_fixtures import run_engine
 from pacsguard.discover import verify_trees
 from pacsguard.samples import Manifest, write_demo_tree
 
