@@ -3,7 +3,7 @@
     .venv/bin/python bench/pixels_bench.py [--n 42] [--size 512] [--detector rapidocr]
         [--jobs 2] [--threads 1] [--presidio /tmp/presidio-venv/bin/python]
 
-Same generator as tests/pixels (pixsynth.py): this patient's name, ID, birth date and
+Same generator as tests/pixels (pacsguard.samples.burned_text): this patient's name, ID, birth date and
 accession plus harmless technical text, DejaVu fonts of 10-20 px, three contrasts, over a
 noisy background; 8/16-bit grey, signed, MONOCHROME1, RGB, YBR_FULL, PALETTE COLOR.
 
@@ -42,29 +42,25 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any, Literal
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "pixels"))
+import numpy as np
 
-import numpy as np  # noqa: E402
-import pixsynth  # type: ignore[import-not-found]  # noqa: E402
-
-from pacsguard.pixels import PixelPolicy, clean_pixels, detect_text  # noqa: E402
+from pacsguard.pixels import PixelPolicy, clean_pixels, detect_text
+from pacsguard.samples import burned_text
 
 Detector = Literal["rapidocr", "tesseract"]
 KINDS = ("mono8", "mono16", "signed16", "mono1", "rgb", "ybr", "palette")
 CONTRASTS = (1.0, 0.5, 0.2)
 
 
-def samples(n: int, size: int, kinds: tuple[str, ...] = KINDS) -> list[pixsynth.Sample]:
+def samples(n: int, size: int, kinds: tuple[str, ...] = KINDS) -> list[burned_text.Sample]:
     out = []
     for i in range(n):
         kind = kinds[i % len(kinds)]
         sizes = (10, 13) if i % 2 else (13, 20)
         out.append(
-            pixsynth.make_sample(
+            burned_text.make_sample(
                 1000 + i,
                 kind,
                 rows=size,
@@ -76,7 +72,7 @@ def samples(n: int, size: int, kinds: tuple[str, ...] = KINDS) -> list[pixsynth.
     return out
 
 
-def _blank_outside_text(s: pixsynth.Sample, boxes: list[tuple[int, int, int, int]]) -> float:
+def _blank_outside_text(s: burned_text.Sample, boxes: list[tuple[int, int, int, int]]) -> float:
     """Share of the image blanked more than 6 px away from any drawn line."""
     rows, cols = int(s.ds.Rows), int(s.ds.Columns)
     blank = np.zeros((rows, cols), dtype=bool)
@@ -88,13 +84,13 @@ def _blank_outside_text(s: pixsynth.Sample, boxes: list[tuple[int, int, int, int
     return float(blank.mean())
 
 
-def warmup_sample(size: int) -> pixsynth.Sample:
+def warmup_sample(size: int) -> burned_text.Sample:
     """An image outside the measured set, cleaned once before a clock starts: models load
     and compile then, and the recogniser's memory learns nothing about the set."""
-    return pixsynth.make_sample(99, "mono8", rows=size, cols=size)
+    return burned_text.make_sample(99, "mono8", rows=size, cols=size)
 
 
-def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str, float]:
+def run_pacsguard(items: list[burned_text.Sample], detector: Detector) -> dict[str, float]:
     # Three passes, as a user runs them: phi-text over the whole set (timed), a second OCR
     # pass over its output (residual), all-text over the whole set (timed). Interleaving
     # them image by image made the timed passes 30-50 % slower than a batch runs.
@@ -102,8 +98,8 @@ def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str,
     overblank = 0.0
     warm = warmup_sample(int(items[0].ds.Rows))
     warm_policy = PixelPolicy(mode="phi-text", detector=detector)
-    clean_pixels(pixsynth.roundtrip(warm.ds), warm.identifiers, warm_policy)
-    inputs = [pixsynth.roundtrip(s.ds) for s in items]
+    clean_pixels(burned_text.roundtrip(warm.ds), warm.identifiers, warm_policy)
+    inputs = [burned_text.roundtrip(s.ds) for s in items]
     t0, c0 = time.perf_counter(), time.process_time()
     results = [
         clean_pixels(ds, s.identifiers, PixelPolicy(mode="phi-text", detector=detector))
@@ -111,11 +107,11 @@ def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str,
     ]
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     for s, ds, res in zip(items, inputs, results, strict=True):
-        ph, pn, oh, on = pixsynth.score(s.truth, list(res.redacted))
+        ph, pn, oh, on = burned_text.score(s.truth, list(res.redacted))
         phi_hit, phi_n, oth_hit, oth_n = phi_hit + ph, phi_n + pn, oth_hit + oh, oth_n + on
-        after = detect_text(pixsynth.roundtrip(ds), s.identifiers, detector)
+        after = detect_text(burned_text.roundtrip(ds), s.identifiers, detector)
         residual += sum(b.classification == "identifier" for b in after)
-    inputs = [pixsynth.roundtrip(s.ds) for s in items]
+    inputs = [burned_text.roundtrip(s.ds) for s in items]
     t0 = time.perf_counter()
     results = [
         clean_pixels(ds, s.identifiers, PixelPolicy(mode="all-text", detector=detector))
@@ -125,7 +121,7 @@ def run_pacsguard(items: list[pixsynth.Sample], detector: Detector) -> dict[str,
     for s, res in zip(items, results, strict=True):
         for t in s.truth:
             all_n += 1
-            all_hit += pixsynth.covered(t.bbox, list(res.redacted)) >= 0.9
+            all_hit += burned_text.covered(t.bbox, list(res.redacted)) >= 0.9
         overblank += _blank_outside_text(s, list(res.redacted))
     return {
         "images": len(items),
@@ -174,11 +170,11 @@ print(json.dumps(out))
 """
 
 
-def run_presidio(items: list[pixsynth.Sample], python: str, jobs: int) -> dict[str, float]:
+def run_presidio(items: list[burned_text.Sample], python: str, jobs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i, s in enumerate(items):
-            ds = pixsynth.roundtrip(s.ds)
+            ds = burned_text.roundtrip(s.ds)
             ds.PatientName = s.identifiers[0]
             ds.PatientID = s.identifiers[1]
             ds.PatientBirthDate = s.identifiers[2]
@@ -261,13 +257,13 @@ def _meet(_: int) -> None:
     _BARRIER.wait(timeout=600)
 
 
-def throughput(items: list[pixsynth.Sample], detector: Detector, jobs: int) -> float:
+def throughput(items: list[burned_text.Sample], detector: Detector, jobs: int) -> float:
     """Images/s of phi-text cleaning with ``jobs`` worker processes of one OCR thread each."""
     import io
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    def encoded(s: pixsynth.Sample) -> tuple[bytes, list[str], Detector]:
+    def encoded(s: burned_text.Sample) -> tuple[bytes, list[str], Detector]:
         buf = io.BytesIO()
         s.ds.save_as(buf, enforce_file_format=True)
         return (buf.getvalue(), s.identifiers, detector)
@@ -296,20 +292,20 @@ def run_series(n: int) -> dict[str, float]:
     idents = ["DOE^JOHN", "PID001234", "20210314"]
     files = []
     for i in range(n):
-        ds = pixsynth.base_dataset(480, 640, "RGB", 8, False, 1)
-        ds.PixelData = pixsynth.us_series_frame(i).tobytes()
-        files.append(pixsynth.roundtrip(ds))
+        ds = burned_text.base_dataset(480, 640, "RGB", 8, False, 1)
+        ds.PixelData = burned_text.us_series_frame(i).tobytes()
+        files.append(burned_text.roundtrip(ds))
     out: dict[str, float] = {"images": n}
     for label, size in (("without_memory", 0), ("with_memory", 2048)):
         det = detect.RapidOcrDetector()
         rec = det._get().text_rec
         rec.size = size
         detect._instances["rapidocr"] = det  # the instance clean_pixels will use
-        clean_pixels(pixsynth.roundtrip(files[0]), idents, PixelPolicy(mode="phi-text"))  # warm
+        clean_pixels(burned_text.roundtrip(files[0]), idents, PixelPolicy(mode="phi-text"))  # warm
         rec.hits = rec.misses = 0
         t0 = time.perf_counter()
         for f in files[1:]:
-            clean_pixels(pixsynth.roundtrip(f), idents, PixelPolicy(mode="phi-text"))
+            clean_pixels(burned_text.roundtrip(f), idents, PixelPolicy(mode="phi-text"))
         out[f"images_per_s_{label}"] = (n - 1) / (time.perf_counter() - t0)
         out[f"hit_rate_{label}"] = rec.hits / max(1, rec.hits + rec.misses)
     return out

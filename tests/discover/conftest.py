@@ -1,44 +1,6 @@
-"""Shared fixtures: originals with planted identifiers, and a clean de-identified copy.
+"""Shared fixtures: originals with planted identifiers, and a clean de-identified copy by the
+real engine (``pacsguard deid``); defined in discover_fixtures, also used by tests/cli."""
 
-The clean copy comes from the real engine (``pacsguard deid``); if the engine cannot be
-imported, from the minimal reference de-identifier in discover_fixtures.
-"""
+from discover_fixtures import clean_output, originals, roles
 
-from __future__ import annotations
-
-import hashlib
-from pathlib import Path
-
-import pydicom
-import pytest
-from discover_fixtures import engine_available, make_originals, run_engine, simple_deid
-
-
-@pytest.fixture(scope="session")
-def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("orig") / "in"
-    make_originals(root)
-    return root
-
-
-@pytest.fixture(scope="session")
-def clean_output(originals: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("clean")
-    out = base / "out"
-    if engine_available():
-        run_engine(originals, out, base)
-    else:
-        simple_deid(originals, out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def roles(originals: Path) -> dict[str, str]:
-    """Pixel hash -> role ('alice-1', 'bob-2', ...) of the original CT images."""
-    out = {}
-    for path in originals.rglob("*.dcm"):
-        ds = pydicom.dcmread(path)
-        if ds.Modality == "CT":
-            who = "alice" if str(ds.PatientID).endswith("449127") else "bob"
-            out[hashlib.sha256(ds.PixelData).hexdigest()] = f"{who}-{ds.InstanceNumber}"
-    return out
+__all__ = ["clean_output", "originals", "roles"]

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from discover_fixtures import ALICE, BOB, find_outputs
 
+from discover_fixtures import ALICE, BOB, find_outputs
 from pacsguard.discover import scan_tree, verify_trees
 from pacsguard.discover.findings import Leak, VerifyReport
 from pacsguard.discover.render import scan_html, verify_html

@@ -6,14 +6,12 @@ import shutil
 from pathlib import Path
 
 import pydicom
-import pytest
-from discover_fixtures import engine_available, run_engine
 
+from discover_fixtures import run_engine
 from pacsguard.discover import verify_trees
 from pacsguard.samples import PATIENTS, write_ct_series
 
 
-@pytest.mark.skipif(not engine_available(), reason="de-identification engine not importable")
 def test_pool_and_single_process_agree(tmp_path: Path) -> None:
     src = tmp_path / "in"
     write_ct_series(src, 64, 16, 16)  # above the pool threshold (48 files)

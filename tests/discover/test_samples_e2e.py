@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from discover_fixtures import engine_available, run_engine
 
+from discover_fixtures import run_engine
 from pacsguard.discover import verify_trees
 from pacsguard.samples import Manifest, write_demo_tree
 
@@ -51,7 +51,6 @@ def test_untouched_copy_every_planted_place_is_found(demo: tuple[Path, Manifest]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not engine_available(), reason="de-identification engine not importable")
 def test_engine_output_leaks_no_identifier(demo: tuple[Path, Manifest], tmp_path: Path) -> None:
     root, _ = demo
     out = tmp_path / "out"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from discover_fixtures import ALICE, BOB
 
+from discover_fixtures import ALICE, BOB
 from pacsguard.discover import scan_tree
 from pacsguard.samples import write_demo_tree
 

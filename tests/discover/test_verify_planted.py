@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from discover_fixtures import ALICE, BOB, find_outputs, simple_deid
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from discover_fixtures import ALICE, BOB, find_outputs, simple_deid
 from pacsguard.discover import verify_trees
 
 Expected = set[tuple[str, str, str]]

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from discover_fixtures import ALICE, build_ct, write
 from pydicom.uid import generate_uid
 
+from discover_fixtures import ALICE, build_ct, write
 from pacsguard.discover.walk import iter_files, read_dicom
 from pacsguard.errors import CorruptDicom, InputError, NotDicom
 

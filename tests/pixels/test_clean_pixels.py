@@ -34,8 +34,9 @@ from pacsguard.pixels import (
 )
 from pacsguard.pixels.detect import OcrBox, RapidOcrDetector
 from pacsguard.profile.pixels import RegionRule
+from pacsguard.samples import burned_text
 
-from . import pixsynth
+from . import encodings
 
 EXPECTED_OUT = {
     "native": ExplicitVRLittleEndian,
@@ -100,8 +101,8 @@ def outside_mask(
 
 @pytest.mark.parametrize(("kind", "syntax"), CASES, ids=[f"{k}-{s}" for k, s in CASES])
 def test_clean_every_encoding(rapidocr: str, kind: str, syntax: str) -> None:
-    sample = pixsynth.make_sample(7, kind, rows=224, cols=224, sizes=(12, 18))
-    ds = pixsynth.encode_as(sample.ds, syntax)
+    sample = burned_text.make_sample(7, kind, rows=224, cols=224, sizes=(12, 18))
+    ds = encodings.encode_as(sample.ds, syntax)
     before = stored(ds)
     assert ds.BurnedInAnnotation == "YES"
 
@@ -110,19 +111,19 @@ def test_clean_every_encoding(rapidocr: str, kind: str, syntax: str) -> None:
     assert ds.BurnedInAnnotation == "NO"
     assert res.frames == 1 and res.boxes >= 2
     assert UID(res.transfer_syntax_out) == EXPECTED_OUT[syntax]
-    out = pixsynth.roundtrip(ds)  # the written file re-reads and decodes as it claims
+    out = burned_text.roundtrip(ds)  # the written file re-reads and decodes as it claims
     assert out.file_meta.TransferSyntaxUID == EXPECTED_OUT[syntax]
     after = stored(out)
     assert after.shape == before.shape
     for t in sample.truth:
         if t.phi:
-            assert pixsynth.covered(t.bbox, list(res.redacted)) >= 0.9, t.bbox
+            assert burned_text.covered(t.bbox, list(res.redacted)) >= 0.9, t.bbox
     keep = outside_mask(before.shape, res.redacted)
     if syntax in LOSSY:
         assert out.PhotometricInterpretation in ("RGB", "MONOCHROME2")
         assert out.LossyImageCompression == "01"
         if kind == "rgb":  # YBR_FULL_422 in JPEG becomes RGB once decoded
-            ref = pixsynth.encode_as(sample.ds, syntax).pixel_array.astype(int)
+            ref = encodings.encode_as(sample.ds, syntax).pixel_array.astype(int)
             assert np.abs(out.pixel_array.astype(int) - ref)[keep].mean() < 1
     else:
         assert np.array_equal(before[0][keep], after[0][keep])
@@ -132,8 +133,8 @@ def test_clean_every_encoding(rapidocr: str, kind: str, syntax: str) -> None:
 
 
 def test_native_ybr_full_422_becomes_ybr_full_without_loss(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(13, "ybr", rows=160, cols=160, sizes=(14, 18))
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(13, "ybr", rows=160, cols=160, sizes=(14, 18))
+    ds = burned_text.roundtrip(sample.ds)
     full = stored(ds)[0]  # YBR_FULL, (rows, cols, 3)
     pairs = full.reshape(160, 80, 2, 3)
     packed = np.concatenate(
@@ -141,30 +142,30 @@ def test_native_ybr_full_422_becomes_ybr_full_without_loss(rapidocr: str) -> Non
     )  # Y0 Y1 Cb Cr per pixel pair (PS3.3 C.7.6.3.1.2)
     ds.PhotometricInterpretation = "YBR_FULL_422"
     ds.PixelData = packed.astype(np.uint8).tobytes()
-    ds = pixsynth.roundtrip(ds)
+    ds = burned_text.roundtrip(ds)
     before = stored(ds)
 
     res = clean_pixels(ds, sample.identifiers, PixelPolicy())
 
-    out = pixsynth.roundtrip(ds)
+    out = burned_text.roundtrip(ds)
     assert out.PhotometricInterpretation == "YBR_FULL"
     assert out.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
     after = stored(out)
     keep = outside_mask(before.shape, res.redacted)
     assert np.array_equal(before[0][keep], after[0][keep])
-    assert all(pixsynth.covered(t.bbox, list(res.redacted)) >= 0.9 for t in sample.truth if t.phi)
+    assert all(burned_text.covered(t.bbox, list(res.redacted)) >= 0.9 for t in sample.truth if t.phi)
 
 
 def test_all_text_mode_blanks_harmless_text_too(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(11, "mono8", rows=224, cols=224, sizes=(13, 18))
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(11, "mono8", rows=224, cols=224, sizes=(13, 18))
+    ds = burned_text.roundtrip(sample.ds)
     res = clean_pixels(ds, sample.identifiers, PixelPolicy(mode="all-text"))
-    assert all(pixsynth.covered(t.bbox, list(res.redacted)) >= 0.9 for t in sample.truth)
+    assert all(burned_text.covered(t.bbox, list(res.redacted)) >= 0.9 for t in sample.truth)
 
-    ds2 = pixsynth.roundtrip(sample.ds)
+    ds2 = burned_text.roundtrip(sample.ds)
     res2 = clean_pixels(ds2, sample.identifiers, PixelPolicy(mode="phi-text"))
     others = [t for t in sample.truth if not t.phi]
-    assert all(pixsynth.covered(t.bbox, list(res2.redacted)) < 0.5 for t in others)
+    assert all(burned_text.covered(t.bbox, list(res2.redacted)) < 0.5 for t in others)
 
 
 class CountingDetector:
@@ -185,12 +186,12 @@ class CountingDetector:
 def test_multiframe_identical_frames_read_once_and_all_filled(
     rapidocr: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sample = pixsynth.make_sample(5, "mono8", rows=192, cols=192, frames=4, sizes=(13, 18))
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(5, "mono8", rows=192, cols=192, frames=4, sizes=(13, 18))
+    ds = burned_text.roundtrip(sample.ds)
     arr = ds.pixel_array.copy()
     arr[3, 100:110, 100:110] = 7  # frame 3 differs: must be read separately
     ds.PixelData = arr.tobytes()
-    ds = pixsynth.encode_as(ds, "rle")
+    ds = encodings.encode_as(ds, "rle")
     counting = CountingDetector(get_detector(rapidocr))
     monkeypatch.setattr(engine, "get_detector", lambda name: counting)
 
@@ -198,7 +199,7 @@ def test_multiframe_identical_frames_read_once_and_all_filled(
 
     assert counting.calls == 2
     assert res.frames == 4 and res.boxes == 4 * len(res.redacted)
-    after = stored(pixsynth.roundtrip(ds))
+    after = stored(burned_text.roundtrip(ds))
     x0, y0, x1, y1 = next(t.bbox for t in sample.truth if t.phi)
     for f in range(4):  # the same blanking in every frame
         assert np.all(after[f, y0:y1, x0:x1] == after[f, y0:y1, x0:x1].min())
@@ -209,11 +210,11 @@ def test_multiframe_identical_frames_read_once_and_all_filled(
 
 
 def test_no_text_keeps_pixel_bytes(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(3, "mono16", rows=128, cols=128, n_other=0)
-    ds = pixsynth.encode_as(sample.ds, "jpegls")
+    sample = burned_text.make_sample(3, "mono16", rows=128, cols=128, n_other=0)
+    ds = encodings.encode_as(sample.ds, "jpegls")
     arr = ds.pixel_array.copy()
     arr[:] = arr.min()
-    ds = pixsynth.encode_as(pixsynth.roundtrip(_with_pixels(sample.ds, arr)), "jpegls")
+    ds = encodings.encode_as(burned_text.roundtrip(_with_pixels(sample.ds, arr)), "jpegls")
     raw = bytes(ds.PixelData)
     res = clean_pixels(ds, sample.identifiers, PixelPolicy(regions=()))
     assert res.boxes == 0 and bytes(ds.PixelData) == raw
@@ -222,14 +223,14 @@ def test_no_text_keeps_pixel_bytes(rapidocr: str) -> None:
 
 
 def _with_pixels(ds: Dataset, arr: npt.NDArray[Any]) -> Dataset:
-    ds = pixsynth.roundtrip(ds)
+    ds = burned_text.roundtrip(ds)
     ds.PixelData = arr.tobytes()
     return ds
 
 
 def test_region_rule_blanks_its_rectangle(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(4, "rgb", rows=160, cols=200, n_other=0)
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(4, "rgb", rows=160, cols=200, n_other=0)
+    ds = burned_text.roundtrip(sample.ds)
     ds.Manufacturer = "Zeta Ultrasound"
     rule = RegionRule("zeta band", ((150, 140, 50, 20),), manufacturer="zeta")
     res = clean_pixels(ds, [], PixelPolicy(mode="phi-text", regions=(rule,), margin=0))
@@ -238,8 +239,8 @@ def test_region_rule_blanks_its_rectangle(rapidocr: str) -> None:
 
 
 def test_undecodable_fails_closed(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(2, "mono8", rows=64, cols=64, n_other=0)
-    ds = pixsynth.encode_as(sample.ds, "jpeg-baseline")
+    sample = burned_text.make_sample(2, "mono8", rows=64, cols=64, n_other=0)
+    ds = encodings.encode_as(sample.ds, "jpeg-baseline")
     from pydicom.encaps import encapsulate
 
     ds.PixelData = encapsulate([b"\xff\xd8\xff\xdb" + b"\x00" * 40])
@@ -252,8 +253,8 @@ def test_undecodable_fails_closed(rapidocr: str) -> None:
 
 
 def test_unsupported_bit_depth_fails_closed(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(2, "mono8", rows=64, cols=64, n_other=0)
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(2, "mono8", rows=64, cols=64, n_other=0)
+    ds = burned_text.roundtrip(sample.ds)
     ds.BitsAllocated = 32
     with pytest.raises(FailClosed) as err:
         clean_pixels(ds, [], PixelPolicy())
@@ -265,7 +266,7 @@ def test_missing_detector_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(detect.TesseractDetector, "available", lambda self: False)
     monkeypatch.setattr(detect, "_instances", {})
-    ds = pixsynth.roundtrip(pixsynth.make_sample(2, "mono8", rows=64, cols=64).ds)
+    ds = burned_text.roundtrip(burned_text.make_sample(2, "mono8", rows=64, cols=64).ds)
     with pytest.raises(FailClosed) as err:
         clean_pixels(ds, [], PixelPolicy(detector="tesseract"))
     assert err.value.code == "pixel-detector"
@@ -283,8 +284,8 @@ def _png_mean(png: bytes) -> npt.NDArray[np.float64]:
 
 
 def test_thumbnail_colours_survive_ybr_jpeg(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(41, "rgb", rows=200, cols=200)
-    ds = pixsynth.encode_as(sample.ds, "jpeg-baseline")
+    sample = burned_text.make_sample(41, "rgb", rows=200, cols=200)
+    ds = encodings.encode_as(sample.ds, "jpeg-baseline")
     res = clean_pixels(ds, sample.identifiers, PixelPolicy(), want_thumbnails=True)
     assert res.thumbnails is not None
     before, after = (_png_mean(p) for p in res.thumbnails)
@@ -294,22 +295,23 @@ def test_thumbnail_colours_survive_ybr_jpeg(rapidocr: str) -> None:
 
 
 def test_thumbnails(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(9, "mono16", rows=300, cols=300)
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(9, "mono16", rows=300, cols=300)
+    ds = burned_text.roundtrip(sample.ds)
     res = clean_pixels(ds, sample.identifiers, PixelPolicy(), want_thumbnails=True)
     assert res.thumbnails is not None
     before, after = res.thumbnails
     assert before.startswith(b"\x89PNG") and after.startswith(b"\x89PNG") and before != after
-    assert clean_pixels(pixsynth.roundtrip(sample.ds), sample.identifiers, PixelPolicy()).thumbnails is None
+    again = clean_pixels(burned_text.roundtrip(sample.ds), sample.identifiers, PixelPolicy())
+    assert again.thumbnails is None
 
 
 @pytest.mark.slow
 def test_tesseract_detector_redacts_identifiers(tesseract: str) -> None:
-    sample = pixsynth.make_sample(21, "mono8", rows=256, cols=256, sizes=(16, 20))
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(21, "mono8", rows=256, cols=256, sizes=(16, 20))
+    ds = burned_text.roundtrip(sample.ds)
     res = clean_pixels(ds, sample.identifiers, PixelPolicy(detector="tesseract"))
     phi = [t for t in sample.truth if t.phi]
-    hits = sum(pixsynth.covered(t.bbox, list(res.redacted)) >= 0.9 for t in phi)
+    hits = sum(burned_text.covered(t.bbox, list(res.redacted)) >= 0.9 for t in phi)
     assert hits >= len(phi) - 1  # tesseract is the weaker reader; it must still get most
     assert ds.BurnedInAnnotation == "NO"
 
@@ -330,7 +332,7 @@ class FixedDetector:
 
 
 def test_split_line_tail_next_to_identifier_is_blanked(monkeypatch: pytest.MonkeyPatch) -> None:
-    sample = pixsynth.make_sample(6, "mono8", rows=128, cols=256, n_other=0)
+    sample = burned_text.make_sample(6, "mono8", rows=128, cols=256, n_other=0)
     lines = [
         OcrBox((10, 10, 60, 20), "ID:PID4", 0.9),  # one drawn line split in two by the detector
         OcrBox((64, 10, 84, 20), "767", 0.9),  # its tail: harmless on its own
@@ -340,7 +342,7 @@ def test_split_line_tail_next_to_identifier_is_blanked(monkeypatch: pytest.Monke
     monkeypatch.setattr(engine, "get_detector", lambda name: FixedDetector(lines))
     policy = PixelPolicy(mode="phi-text", margin=0, widen=0, regions=())
 
-    res = clean_pixels(pixsynth.roundtrip(sample.ds), ["PID47767"], policy)
+    res = clean_pixels(burned_text.roundtrip(sample.ds), ["PID47767"], policy)
 
     assert sorted(res.redacted) == [(10, 10, 60, 20), (64, 10, 84, 20)]
 
@@ -348,7 +350,7 @@ def test_split_line_tail_next_to_identifier_is_blanked(monkeypatch: pytest.Monke
 def test_selected_lines_are_widened_and_cut_short_identifiers_by_what_they_lack(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sample = pixsynth.make_sample(6, "mono8", rows=128, cols=256, n_other=0)
+    sample = burned_text.make_sample(6, "mono8", rows=128, cols=256, n_other=0)
     lines = [
         OcrBox((10, 10, 70, 20), "ID: PID798", 0.9),  # a PHI pattern: widened by 0.75 x 10 px
         OcrBox((100, 40, 136, 50), "ACC442", 0.9),  # 6 of the 9 characters of ACC442734
@@ -357,7 +359,7 @@ def test_selected_lines_are_widened_and_cut_short_identifiers_by_what_they_lack(
     monkeypatch.setattr(engine, "get_detector", lambda name: FixedDetector(lines))
     policy = PixelPolicy(mode="phi-text", margin=0, regions=())
 
-    res = clean_pixels(pixsynth.roundtrip(sample.ds), ["ACC442734"], policy)
+    res = clean_pixels(burned_text.roundtrip(sample.ds), ["ACC442734"], policy)
 
     # 36 px for 6 characters: the 3 missing ones are 18 px, on either side.
     assert sorted(res.redacted) == [(2, 10, 78, 20), (82, 40, 154, 50)]

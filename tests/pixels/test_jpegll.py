@@ -16,8 +16,7 @@ from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import ExplicitVRLittleEndian, JPEGLosslessSV1
 
 from pacsguard.pixels import codecs, jpegll
-
-from . import pixsynth
+from pacsguard.samples import burned_text
 
 RNG = np.random.default_rng(0)
 CASES: dict[str, tuple[npt.NDArray[np.generic], int]] = {
@@ -31,13 +30,13 @@ CASES: dict[str, tuple[npt.NDArray[np.generic], int]] = {
     "one-pixel": (np.array([[5]], dtype=np.uint8), 8),
     "two-bit": (RNG.integers(0, 4, (20, 20)).astype(np.uint8), 2),
     "rgb-noise": (RNG.integers(0, 256, (40, 50, 3)).astype(np.uint8), 8),
-    "rgb-cine": (pixsynth.us_series_frame(0, 120, 160), 8),
+    "rgb-cine": (burned_text.us_series_frame(0, 120, 160), 8),
 }
 
 
 def _dataset(arr: npt.NDArray[np.generic], bits_stored: int) -> pydicom.Dataset:
     photometric = "RGB" if arr.ndim == 3 else "MONOCHROME2"
-    ds = pixsynth.base_dataset(arr.shape[0], arr.shape[1], photometric, arr.dtype.itemsize * 8,
+    ds = burned_text.base_dataset(arr.shape[0], arr.shape[1], photometric, arr.dtype.itemsize * 8,
                                arr.dtype.kind == "i", 1)
     ds.BitsStored, ds.HighBit = bits_stored, bits_stored - 1
     ds.PixelData = encapsulate([jpegll.encode_frame(arr, bits_stored)])
@@ -70,8 +69,8 @@ def test_compresses_smooth_images_and_rejects_what_it_cannot_encode() -> None:
 
 
 def test_a_codestream_that_does_not_decode_back_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    sample = pixsynth.make_sample(3, "mono16", rows=64, cols=64, sizes=(12, 14))
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(3, "mono16", rows=64, cols=64, sizes=(12, 14))
+    ds = burned_text.roundtrip(sample.ds)
     dec = codecs.decode(ds)
     dec.transfer_syntax = JPEGLosslessSV1  # as if it had come in that way
     dec.frames[0, :4, :4] = 0  # "redacted"
@@ -82,8 +81,8 @@ def test_a_codestream_that_does_not_decode_back_is_not_kept(monkeypatch: pytest.
 
     monkeypatch.setattr(jpegll, "encode_frame", off_by_one)
     assert codecs.encode(ds, dec) == ExplicitVRLittleEndian
-    out = pixsynth.roundtrip(ds)
+    out = burned_text.roundtrip(ds)
     assert np.array_equal(out.pixel_array, dec.frames[0])
     monkeypatch.setattr(jpegll, "encode_frame", good)
     assert codecs.encode(ds, dec) == JPEGLosslessSV1
-    assert np.array_equal(pixsynth.roundtrip(ds).pixel_array, dec.frames[0])
+    assert np.array_equal(burned_text.roundtrip(ds).pixel_array, dec.frames[0])

@@ -14,16 +14,15 @@ from pydicom.pixels.utils import pack_bits
 from pacsguard.pixels import PixelPolicy, PixelResult, clean_pixels
 from pacsguard.pixels.gallery import gallery_entry
 from pacsguard.report.gallery import render_gallery
-
-from . import pixsynth
+from pacsguard.samples import burned_text
 
 
 def _with_overlay(ds: Dataset, text: str) -> tuple[Dataset, tuple[int, int, int, int]]:
     rows, cols = int(ds.Rows), int(ds.Columns)
     img = Image.new("L", (cols, rows), 0)
     draw = ImageDraw.Draw(img)
-    draw.text((20, rows - 40), text, font=pixsynth.font(18), fill=255)
-    bbox = draw.textbbox((20, rows - 40), text, font=pixsynth.font(18))
+    draw.text((20, rows - 40), text, font=burned_text.font(18), fill=255)
+    bbox = draw.textbbox((20, rows - 40), text, font=burned_text.font(18))
     bits = (np.asarray(img) > 0).astype(np.uint8)
     ds.add_new(0x60000010, "US", rows)
     ds.add_new(0x60000011, "US", cols)
@@ -37,8 +36,8 @@ def _with_overlay(ds: Dataset, text: str) -> tuple[Dataset, tuple[int, int, int,
 
 
 def test_overlays_removed_by_default(rapidocr: str) -> None:
-    sample = pixsynth.make_sample(31, "mono8", rows=192, cols=192, n_other=0)
-    ds, _ = _with_overlay(pixsynth.roundtrip(sample.ds), "DOE^JOHN")
+    sample = burned_text.make_sample(31, "mono8", rows=192, cols=192, n_other=0)
+    ds, _ = _with_overlay(burned_text.roundtrip(sample.ds), "DOE^JOHN")
     clean_pixels(ds, ["DOE^JOHN"], PixelPolicy())
     assert not any(0x6000 <= t.group <= 0x601E for t in ds.keys())
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pacsguard.pixels import PixelPolicy, clean_pixels
-
-from . import pixsynth
+from pacsguard.samples import burned_text
 
 KINDS = ("mono8", "mono16", "signed16", "mono1", "rgb", "ybr", "palette", "mono16")
 
@@ -18,7 +17,7 @@ KINDS = ("mono8", "mono16", "signed16", "mono1", "rgb", "ybr", "palette", "mono1
 def test_recall_floor_and_false_redaction(rapidocr: str) -> None:
     phi_hit = phi_n = other_hit = other_n = 0
     for i, kind in enumerate(KINDS):
-        sample = pixsynth.make_sample(
+        sample = burned_text.make_sample(
             500 + i,
             kind,
             rows=256,
@@ -26,9 +25,9 @@ def test_recall_floor_and_false_redaction(rapidocr: str) -> None:
             sizes=(10, 13) if i % 2 else (13, 20),
             contrast=(1.0, 0.5, 0.2)[i % 3],
         )
-        ds = pixsynth.roundtrip(sample.ds)
+        ds = burned_text.roundtrip(sample.ds)
         res = clean_pixels(ds, sample.identifiers, PixelPolicy(mode="phi-text"))
-        ph, pn, oh, on = pixsynth.score(sample.truth, list(res.redacted))
+        ph, pn, oh, on = burned_text.score(sample.truth, list(res.redacted))
         phi_hit, phi_n, other_hit, other_n = phi_hit + ph, phi_n + pn, other_hit + oh, other_n + on
     recall, false_rate = phi_hit / phi_n, other_hit / other_n
     print(

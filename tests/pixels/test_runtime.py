@@ -15,8 +15,7 @@ from pacsguard.pixels.detect import RapidOcrDetector
 from pacsguard.pixels.render import to_display
 from pacsguard.pixels.runtime import REC_WIDTH_STEP, OpenVinoSession, chosen_runtime
 from pacsguard.pixels.tuning import CachedRecognizer, DetPreprocess
-
-from . import pixsynth
+from pacsguard.samples import burned_text
 
 needs_openvino = pytest.mark.skipif(
     importlib.util.find_spec("openvino") is None, reason="OpenVINO is not installed (pip install -e '.[ocr]')"
@@ -24,8 +23,8 @@ needs_openvino = pytest.mark.skipif(
 
 
 def _frame(seed: int = 3) -> np.ndarray:
-    sample = pixsynth.make_sample(seed, "mono8", rows=256, cols=256, sizes=(13, 16))
-    ds = pixsynth.roundtrip(sample.ds)
+    sample = burned_text.make_sample(seed, "mono8", rows=256, cols=256, sizes=(13, 16))
+    ds = burned_text.roundtrip(sample.ds)
     dec = codecs.decode(ds)
     return to_display(dec.frames[0], dec.photometric, ds)
 
@@ -141,7 +140,7 @@ def test_recognition_remembers_identical_line_crops(rapidocr: str) -> None:
     detector = RapidOcrDetector()
     rec = detector._get().text_rec
     assert isinstance(rec, CachedRecognizer)
-    first = pixsynth.us_series_frame(0)
+    first = burned_text.us_series_frame(0)
     lines = detector.detect(first)
     assert len(lines) >= 5 and rec.hits == 0 and rec.misses == len(lines)
     assert sorted((b.bbox, b.text) for b in detector.detect(first)) == sorted((b.bbox, b.text) for b in lines)
@@ -151,7 +150,7 @@ def test_recognition_remembers_identical_line_crops(rapidocr: str) -> None:
     fresh = RapidOcrDetector()
     fresh._get().text_rec.size = 0  # no memory
     for i in (1, 2, 3):
-        frame = pixsynth.us_series_frame(i)
+        frame = burned_text.us_series_frame(i)
         assert sorted((b.bbox, b.text) for b in detector.detect(frame)) == sorted(
             (b.bbox, b.text) for b in fresh.detect(frame)
         )

@@ -13,6 +13,10 @@ Public API::
     write_demo_tree(root, patients, seed)       the demo export tree -> Manifest
     write_ct_series(dir, n_slices, rows, cols)  the benchmark CT series -> Manifest
     Manifest, FileEntry, PatientEntry           ground truth of what was written
+
+:mod:`pacsguard.samples.burned_text` (imported on its own: it needs Pillow and the DejaVu
+fonts) draws images with burned-in text and their ground-truth boxes, for the pixel tests and
+``bench/pixels_bench.py``.
 """
 
 from __future__ import annotations

@@ -3,14 +3,14 @@
 Every sample draws a few lines of this patient's identifiers (name, ID, birth date,
 accession) and a few lines of harmless technical text, in DejaVu fonts of 10-20 px,
 varied contrast, colour and position, over a noisy CT/US-like background.
+
+Needs Pillow (the ``ocr`` extra) and the DejaVu fonts; :mod:`pacsguard.samples` does not
+import it, so the rest of the samples work without them.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,17 +20,7 @@ import numpy.typing as npt
 import pydicom
 from PIL import Image, ImageDraw, ImageFont
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate
-from pydicom.uid import (
-    UID,
-    DeflatedExplicitVRLittleEndian,
-    ExplicitVRLittleEndian,
-    JPEG2000Lossless,
-    JPEGBaseline8Bit,
-    JPEGLSLossless,
-    RLELossless,
-    generate_uid,
-)
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = (
@@ -55,8 +45,6 @@ OTHER_TEXT = (
     "ANT",
     "FR 32Hz",
 )
-JPEG_LOSSLESS_SV1 = UID("1.2.840.10008.1.2.4.70")
-JPEG_EXTENDED = UID("1.2.840.10008.1.2.4.51")
 
 
 @dataclass
@@ -243,57 +231,6 @@ def roundtrip(ds: Dataset) -> Dataset:
     ds.save_as(buf, enforce_file_format=True)
     buf.seek(0)
     return pydicom.dcmread(buf)
-
-
-def _dcmtk(ds: Dataset, tool: str, args: list[str]) -> Dataset:
-    exe = shutil.which(tool)
-    if exe is None:
-        import pytest
-
-        pytest.skip(f"{tool} (DCMTK) is not installed")
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in.dcm", Path(tmp) / "out.dcm"
-        ds.save_as(src, enforce_file_format=True)
-        subprocess.run([exe, *args, str(src), str(dst)], check=True, capture_output=True, timeout=60)
-        return pydicom.dcmread(dst)
-
-
-def encode_as(ds: Dataset, syntax: str) -> Dataset:
-    """Encode a native sample in ``syntax`` (pydicom/pylibjpeg, Pillow or DCMTK)."""
-    ds = roundtrip(ds)
-    if syntax == "native":
-        return ds
-    if syntax == "deflate":
-        ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
-        return roundtrip(ds)
-    uid = {"rle": RLELossless, "jpegls": JPEGLSLossless, "j2k": JPEG2000Lossless}.get(syntax)
-    if uid is not None:
-        ds.compress(uid, generate_instance_uid=False)
-        return roundtrip(ds)
-    if syntax == "jpeg-baseline":
-        arr = ds.pixel_array
-        frames = arr if int(ds.get("NumberOfFrames", 1)) > 1 else arr[None]
-        items = []
-        for f in frames:
-            buf = io.BytesIO()
-            Image.fromarray(f).save(buf, format="JPEG", quality=92, subsampling=1)
-            items.append(buf.getvalue())
-        ds.PixelData = encapsulate(items)
-        ds["PixelData"].VR = "OB"
-        ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
-        if ds.SamplesPerPixel == 3:
-            ds.PhotometricInterpretation = "YBR_FULL_422"
-        ds.LossyImageCompression = "01"
-        return roundtrip(ds)
-    if syntax == "jpeg-lossless":
-        return _dcmtk(ds, "dcmcjpeg", ["+e1"])  # process 14, selection value 1
-    if syntax == "jpeg-extended":
-        return _dcmtk(ds, "dcmcjpeg", ["+ee"])  # 12-bit lossy, process 4
-    if syntax == "dcmtk-jpegls":
-        return _dcmtk(ds, "dcmcjpls", ["+el"])
-    if syntax == "dcmtk-rle":
-        return _dcmtk(ds, "dcmcrle", [])
-    raise ValueError(syntax)
 
 
 def covered(bbox: tuple[int, int, int, int], boxes: list[tuple[int, int, int, int]]) -> float:

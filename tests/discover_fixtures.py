@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -284,11 +284,8 @@ def copy_tree(src: Path, dst: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------------
-# Helpers shared by the tests (here, not in conftest.py: other test folders have a conftest too).
-
-def engine_available() -> bool:
-    return importlib.util.find_spec("pacsguard.batch.runner") is not None
-
+# Helpers and fixtures shared by tests/discover and tests/cli (their conftest.py files import
+# the fixtures: a conftest applies to its own folder only).
 
 def run_engine(src: Path, dst: Path, key_dir: Path, quarantine_ok: bool = False) -> None:
     """Run ``pacsguard deid``; exit 1 (some files quarantined) is accepted when asked."""
@@ -312,3 +309,30 @@ def find_outputs(out: Path, roles: dict[str, str]) -> dict[str, Path]:
         elif "PixelData" in ds:
             found[roles[hashlib.sha256(ds.PixelData).hexdigest()]] = path
     return found
+
+
+@pytest.fixture(scope="session")
+def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("orig") / "in"
+    make_originals(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def clean_output(originals: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("clean")
+    out = base / "out"
+    run_engine(originals, out, base)
+    return out
+
+
+@pytest.fixture(scope="session")
+def roles(originals: Path) -> dict[str, str]:
+    """Pixel hash -> role ('alice-1', 'bob-2', ...) of the original CT images."""
+    out = {}
+    for path in originals.rglob("*.dcm"):
+        ds = pydicom.dcmread(path)
+        if ds.Modality == "CT":
+            who = "alice" if str(ds.PatientID).endswith("449127") else "bob"
+            out[hashlib.sha256(ds.PixelData).hexdigest()] = f"{who}-{ds.InstanceNumber}"
+    return out

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from discover_fixtures import ALICE, find_outputs
 
+from discover_fixtures import ALICE, find_outputs
 from pacsguard.cli import main
 
 
