@@ -44,8 +44,8 @@ _EXPORTS = {
     "resolve_key": "pacsguard.deid",
     "rule_for": "pacsguard.profile",
     "run_deid": "pacsguard.batch",
-    "scan_tree": "pacsguard.discover",
-    "verify_trees": "pacsguard.discover",
+    "scan_tree": "pacsguard.discover.scan",
+    "verify_trees": "pacsguard.discover.verify",
 }
 
 __all__ = [
@@ -90,7 +90,8 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # pragma: no cover
     from pacsguard.batch import DeidRun, DeidRunner, Summary, WorkerConfig, read_dicom, run_deid
     from pacsguard.deid import SecretKey, resolve_key
-    from pacsguard.discover import scan_tree, verify_trees
+    from pacsguard.discover.scan import scan_tree
+    from pacsguard.discover.verify import verify_trees
     from pacsguard.errors import FailClosed, FileRejected, PacsguardError, PolicyError, SecretKeyError
     from pacsguard.io import FolderSink, FolderSource
     from pacsguard.outcome import Outcome

@@ -239,8 +239,9 @@ def test_html_report_in_a_browser(orthanc_permissive: Peer, audit: Audit, tmp_pa
          "--disable-sync", f"--user-data-dir={tmp_path / 'chrome'}", "--dump-dom",
          page.as_uri()], capture_output=True, text=True, timeout=60, check=True).stdout
     text = re.sub(r"<[^>]+>", " ", dom)
-    assert re.search(r"patients exposed\s+2\b", text)
-    assert re.search(r"images exposed\s+5\b", text)
+    # summary cards: the count, then its label
+    assert re.search(r"\b2\s+patients exposed", text)
+    assert re.search(r"\b5\s+images exposed", text)
     assert "dicom.find.anonymous" in text and "<svg" in dom
     for fake in ("FAKE^ONE", "PGFAKE-001"):
         assert fake not in dom

@@ -16,7 +16,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from pacsguard.cli import main
 from pacsguard.deid.leakguard import LeakGuard
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 
 SURNAME = "KOWALSKI"
 

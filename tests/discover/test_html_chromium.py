@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from discover_fixtures import ALICE, BOB, find_outputs
-from pacsguard.discover import scan_tree, verify_trees
 from pacsguard.discover.findings import Leak, VerifyReport
 from pacsguard.discover.render import scan_html, verify_html
+from pacsguard.discover.scan import scan_tree
+from pacsguard.discover.verify import verify_trees
 
 _CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pydicom
 
 from discover_fixtures import run_engine
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 from pacsguard.samples import PATIENTS, write_ct_series
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 
 pytestmark = pytest.mark.slow
 

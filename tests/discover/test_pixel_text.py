@@ -9,7 +9,7 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 from pacsguard.pixels import detector_available
 
 SC_CLASS = "1.2.840.10008.5.1.4.1.1.7"

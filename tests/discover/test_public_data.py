@@ -13,7 +13,7 @@ import deid_data
 import pydicom
 import pytest
 
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 
 pytestmark = pytest.mark.slow
 

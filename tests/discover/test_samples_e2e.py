@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from discover_fixtures import run_engine
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 from pacsguard.samples import Manifest, write_demo_tree
 
 IDENTIFIER_KINDS = {"value", "raw-bytes", "file-meta", "preamble", "file-bytes", "path",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from discover_fixtures import ALICE, BOB
-from pacsguard.discover import scan_tree
+from pacsguard.discover.scan import scan_tree
 from pacsguard.samples import write_demo_tree
 
 

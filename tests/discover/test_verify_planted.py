@@ -15,7 +15,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from discover_fixtures import ALICE, BOB, find_outputs, simple_deid
-from pacsguard.discover import verify_trees
+from pacsguard.discover.verify import verify_trees
 
 Expected = set[tuple[str, str, str]]
 Plant = Callable[[Path, dict[str, Path]], Expected]

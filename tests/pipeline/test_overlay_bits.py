@@ -13,9 +13,6 @@ from test_reasons import encode, image, with_embedded_overlay
 from pacsguard.cli import main
 
 
-@pytest.mark.xfail(strict=True, reason="the header step (which deletes group 6000) runs before "
-                   "the pixel step, so pixel cleaning finds no embedded overlay and keeps Pixel "
-                   "Data byte for byte (pipeline/deidentifier.py)")
 def test_overlay_bits_are_cleared_when_pixels_are_cleaned(tmp_path: Path, key_file: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     src, out, bin_dir = tmp_path / "in", tmp_path / "out", tmp_path / "bin"

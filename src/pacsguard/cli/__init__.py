@@ -38,13 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"pacsguard.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"pacsguard.cli.{name}":
-                continue  # subcommand not shipped in this build
-            raise
-        module.register(sub)
+        importlib.import_module(f"pacsguard.cli.{name}").register(sub)
     return parser
 
 

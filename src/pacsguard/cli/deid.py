@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from pacsguard.discover import verify_trees
+    from pacsguard.discover.verify import verify_trees
 
     if len(args.inputs) != 1:
         raise UsageError("--verify needs exactly one input folder (run 'pacsguard verify' per input)")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pacsguard.discover import scan_tree
 from pacsguard.discover.render import scan_html, scan_terminal
+from pacsguard.discover.scan import scan_tree
 from pacsguard.errors import InputError
 from pacsguard.report import make_console, write_json, write_text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pacsguard.discover import verify_trees
 from pacsguard.discover.render import verify_html, verify_terminal
+from pacsguard.discover.verify import verify_trees
 from pacsguard.errors import UsageError
 from pacsguard.report import make_console, write_json, write_text
 

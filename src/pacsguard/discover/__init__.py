@@ -1,9 +1,8 @@
-"""Find personal data in DICOM trees: ``verify`` (leaks in a de-identified copy) and ``scan``."""
+"""What identifies someone, defined once (forms, matcher, index, judge, risk), and the two
+checks built on it: ``verify`` (leaks in a de-identified copy) and ``scan`` (inventory).
 
-from __future__ import annotations
-
-from pacsguard.discover.findings import Leak, VerifyReport, mask_value
-from pacsguard.discover.scan import ScanReport, scan_tree
-from pacsguard.discover.verify import verify_trees
-
-__all__ = ["Leak", "ScanReport", "VerifyReport", "mask_value", "scan_tree", "verify_trees"]
+Nothing is imported here: the definition modules sit below ``deid`` and ``pixels`` (which
+use them), the checks (:mod:`.scan`, :mod:`.verify` and their helpers) above them (verify
+reads burned-in text with ``pixels``). Import ``pacsguard.discover.verify.verify_trees`` and
+``pacsguard.discover.scan.scan_tree``.
+"""

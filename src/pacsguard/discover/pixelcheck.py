@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,11 +26,8 @@ class PixelChecker:
         self._detect: Callable[..., Sequence[Any]] | None = None
         if detector is None:
             return
-        try:
-            pixels = importlib.import_module("pacsguard.pixels")
-        except ImportError:
-            self.status = "skipped: pacsguard.pixels is not available"
-            return
+        from pacsguard import pixels  # here, not at import: OCR runtimes load only when asked
+
         if not pixels.detector_available(detector):
             self.status = f"skipped: text detector {detector} is not installed"
             return

@@ -117,7 +117,8 @@ class Deidentifier:
         # 3. pixels
         pixel_result = None
         if needs_pixels:
-            pixel_result = self._pixels.clean(ds, modality, pixel_ids)
+            pixel_result = self._pixels.clean(ds, modality, pixel_ids,
+                                              embedded_overlays=bool(embedded))
         # 4. mark, once, now that it is known whether pixels were cleaned
         mark(ds, policy, pixels_cleaned=needs_pixels)
         # 5. the leak guard searches exactly the bytes to be written

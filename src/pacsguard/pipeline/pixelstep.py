@@ -32,8 +32,10 @@ class PixelStep:
         self._want_thumbnails = want_thumbnails
         self._show_values = show_values
 
-    def clean(self, ds: Dataset, modality: str, identifiers: list[str]) -> PixelResult:
-        """Blank the text in ``ds``'s pixels; raises FailClosed when it cannot."""
+    def clean(self, ds: Dataset, modality: str, identifiers: list[str], *,
+              embedded_overlays: bool) -> PixelResult:
+        """Blank the text in ``ds``'s pixels; raises FailClosed when it cannot.
+        ``embedded_overlays``: the original kept overlays in the pixels' high bits."""
         from pacsguard.pixels import clean_pixels, detector_available
 
         if self._pixel_policy is None:
@@ -48,7 +50,8 @@ class PixelStep:
         mode: Literal[PixelMode.ALL_TEXT, PixelMode.PHI_TEXT] = (
             PixelMode.ALL_TEXT if all_text else PixelMode.PHI_TEXT)
         result = clean_pixels(ds, identifiers, replace(policy, mode=mode),
-                              want_thumbnails=self._want_thumbnails)
+                              want_thumbnails=self._want_thumbnails,
+                              embedded_overlays=embedded_overlays)
         if result.thumbnails is not None and not self._show_values:
             result.thumbnails = (b"", result.thumbnails[1])  # the original is identifying
         return result

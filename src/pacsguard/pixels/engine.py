@@ -185,7 +185,8 @@ def _thumb_index(boxes: Sequence[TextBox]) -> int:
 
 
 def clean_pixels(
-    ds: Dataset, identifiers: Sequence[str], policy: PixelPolicy, *, want_thumbnails: bool = False
+    ds: Dataset, identifiers: Sequence[str], policy: PixelPolicy, *, want_thumbnails: bool = False,
+    embedded_overlays: bool = False,
 ) -> PixelResult:
     """Redact burned-in text in place, handle overlays, then set BurnedInAnnotation=NO.
 
@@ -200,6 +201,10 @@ def clean_pixels(
         Mode, detector, margin, region rules, overlay handling.
     want_thumbnails
         Return ``(before_png, after_png)`` thumbnails of the frame with most text.
+    embedded_overlays
+        The original held overlays in Pixel Data's unused high bits. The header step has
+        already removed their 60xx groups, so ``ds`` no longer says so: the pixels must be
+        written back (decoding masks those bits) even when no text is found.
 
     Raises
     ------
@@ -221,7 +226,8 @@ def clean_pixels(
     dec = codecs.decode(ds)
     # Retired overlays living in unused high bits of Pixel Data: decoding masked them
     # off, so the pixels must be written back even when no text is found.
-    embedded = any(Tag(g, 0x3000) not in ds for g in overlays.overlay_groups(ds))
+    embedded = embedded_overlays or any(
+        Tag(g, 0x3000) not in ds for g in overlays.overlay_groups(ds))
     nframes, rows, cols = dec.frames.shape[:3]
     # all-text blanks every line whatever it says: finding is enough, reading is skipped.
     found, displays = _scan(ds, dec, detector, matcher, read=policy.mode is not PixelMode.ALL_TEXT)
