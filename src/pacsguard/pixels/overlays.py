@@ -17,8 +17,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag, Tag
+from pydicom.tag import BaseTag
 
+from pacsguard.dicom.tags import (
+    OVERLAY_DATA,
+    OVERLAY_DESCRIPTION,
+    OVERLAY_LABEL,
+    OVERLAY_ORIGIN,
+    in_group,
+    is_overlay_group,
+)
 from pacsguard.pixels.redact import Box, expand
 
 __all__ = ["clean_overlays", "overlay_groups", "remove_overlays"]
@@ -31,8 +39,8 @@ def _tags(ds: Dataset) -> list[BaseTag]:
 
 
 def overlay_groups(ds: Dataset) -> list[int]:
-    """Even groups 0x6000..0x601E present in ``ds``."""
-    return sorted({t.group for t in _tags(ds) if 0x6000 <= t.group <= 0x601E and t.group % 2 == 0})
+    """The overlay groups (even, 6000-601E) present in ``ds``."""
+    return sorted({t.group for t in _tags(ds) if is_overlay_group(t.group)})
 
 
 def remove_overlays(ds: Dataset) -> int:
@@ -54,10 +62,10 @@ def clean_overlays(ds: Dataset, image_boxes: Sequence[Box], select: SelectBoxes,
 
     cleared = 0
     for group in overlay_groups(ds):
-        for tag in (Tag(group, 0x0022), Tag(group, 0x1500)):
+        for tag in (in_group(OVERLAY_DESCRIPTION, group), in_group(OVERLAY_LABEL, group)):
             if tag in ds:
                 del ds[tag]
-        data_tag = Tag(group, 0x3000)
+        data_tag = in_group(OVERLAY_DATA, group)
         if data_tag not in ds:
             continue
         try:
@@ -68,7 +76,7 @@ def clean_overlays(ds: Dataset, image_boxes: Sequence[Box], select: SelectBoxes,
             continue
         planes = arr if arr.ndim == 3 else arr[np.newaxis]
         planes = planes.astype(np.uint8, copy=True)
-        origin = ds.get(Tag(group, 0x0050))
+        origin = ds.get(in_group(OVERLAY_ORIGIN, group))
         oy, ox = (int(origin.value[0]) - 1, int(origin.value[1]) - 1) if origin else (0, 0)
         h, w = planes.shape[1:]
         for plane in planes:
