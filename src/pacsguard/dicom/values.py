@@ -20,22 +20,16 @@ def value_text(ds: Dataset, tag: int, *, first: bool = False, stored: bool = Fal
     By default the element is decoded as pydicom decodes it (character set included), and a
     value that cannot be decoded raises: the de-identifier must not guess a name.
     ``stored``: an element not yet decoded is read from its stored bytes instead (spaces and
-    NULs stripped), never decoded, and an undecodable value reads as '': scan and verify take
-    the grouping keys of hostile files this way (only ASCII attributes are asked for so).
+    NULs stripped) and stays undecoded, so this cannot fail: scan and verify take the grouping
+    keys of hostile files this way (only ASCII attributes are asked for so).
     """
     if stored:
         item = ds.get_item(tag)
-        if item is None:
-            return ""
         if isinstance(item, RawDataElement):
             if item.VR == "SQ" or not isinstance(item.value, bytes):
                 return ""
             text = item.value.decode("latin-1")
             return (text.split("\\", 1)[0] if first else text).strip(" \x00")
-        try:
-            return _text(ds, tag, first)
-        except Exception:  # pydicom raises many kinds on a value it cannot convert
-            return ""
     return _text(ds, tag, first)
 
 
