@@ -83,14 +83,25 @@ def test_both_reads_give_deids_reason(name: str, tmp_path: Path) -> None:
     assert _code(lambda p: parse_dicom_file(p.read_bytes(), p), path) == expected
 
 
-@pytest.mark.parametrize("cut", [50, 2000])
-def test_truncated_is_refused_by_deid_and_kept_damaged_by_scan(cut: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["in the pixels", "in the header", "before SOP Class UID"])
+def test_truncated_is_refused_by_deid_and_kept_damaged_by_scan(where: str, tmp_path: Path) -> None:
     data = _ct()
-    path = _write(tmp_path, data[:-cut])
+    end = {"in the pixels": len(data) - 50, "in the header": data.find(b"\x10\x00\x20\x00") + 10,
+           "before SOP Class UID": data.find(b"\x08\x00\x16\x00UI") + 3}[where]
+    path = _write(tmp_path, data[:end])
     assert _code(read_dicom, path) == "CorruptDicom:truncated"
     df = read_dicom_file(path)
-    assert df.damaged and PATIENT_NAME in df.ds  # what a cut file holds is still searched
+    assert df.damaged and len(df.ds) > 0  # what a cut file holds is still searched
+    assert (PATIENT_NAME in df.ds) is (where != "before SOP Class UID")
     assert read_dicom_file(_write(tmp_path, data, "whole")).damaged is None
+
+
+def test_a_file_cut_before_its_first_element_is_refused(tmp_path: Path) -> None:
+    data = _ct()
+    meta_end = 132 + 12 + int.from_bytes(data[140:144], "little")  # (0002,0000) gives it
+    assert data[meta_end:meta_end + 2] == b"\x08\x00"  # the dataset's first element
+    path = _write(tmp_path, data[:meta_end + 3])
+    assert _code(read_dicom, path) == _code(read_dicom_file, path) == "CorruptDicom:truncated"
 
 
 def test_image_attributes_without_pixel_data_are_truncated(tmp_path: Path) -> None:

@@ -156,8 +156,8 @@ class Deidentifier:
         """Patient identity, pseudonym, date shift and text cleaner for one file; ``names``
         are person names found deeper in it (see :func:`collect`)."""
         pid = value_text(ds, PATIENT_ID, first=True)
-        identity = pid if pid else "name:" + value_text(ds, PATIENT_NAME, first=True) + "|" + \
-            value_text(ds, PATIENT_BIRTH_DATE, first=True)
+        identity = pid or ("name:" + value_text(ds, PATIENT_NAME, first=True) + "|"
+                           + value_text(ds, PATIENT_BIRTH_DATE, first=True))
         shift = self.pseudo.date_shift_days(identity) if self.policy.shifts_dates else None
         ids = collect(ds, institutions=not self.policy.has(Option.RETAIN_INSTITUTION_IDENTITY),
                       names=names)

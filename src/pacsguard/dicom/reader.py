@@ -9,12 +9,14 @@ The rules, first match wins (the codes are the README's, under "Fail closed"):
    cannot be read is ``unreadable``;
 5. cut short (the raw bytes, pydicom's end-of-file warnings, a last element shorter than its
    length, image attributes without pixel data): ``truncated``;
-6. an empty dataset, or one with no SOP Class UID that is no DICOMDIR either: ``not-dicom``.
+6. an empty dataset, or a whole one with no SOP Class UID that is no DICOMDIR either:
+   ``not-dicom``.
 
 ``deid`` reads with :func:`read_dicom` (or :func:`parse_dicom` for bytes): rule 5 refuses the
 file. ``scan`` and ``verify`` read with :func:`read_dicom_file` (or :func:`parse_dicom_file`):
 a file cut short is kept with what it holds, flagged ``damaged`` (a cut file still holds
-identifiers), together with its raw bytes and where its bulk data lies. Every reason names
+identifiers; unless it holds nothing), together with its raw bytes and where its bulk data
+lies. Every reason names
 tags or sizes, never a value.
 """
 
@@ -32,6 +34,7 @@ from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
+from pydicom.tag import BaseTag
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, MediaStorageDirectoryStorage
 
 from pacsguard.dicom.prescan import Buffer, prescan
@@ -171,17 +174,14 @@ def _parse(data: Buffer, stream: BinaryIO, limits: Limits, *,
         raise _unreadable(exc) from exc
     except Exception as exc:  # pydicom raises many types on malformed input
         raise CorruptDicom("parse-error", f"DICOM parse error ({type(exc).__name__})") from exc
-    cut = "the file ends before its data does" if found.truncated or any(
-        _is_cut_warning(str(w.message)) for w in caught) else None
-    if cut and not tolerate_truncation:  # rule 5
-        raise CorruptDicom("truncated", cut)
     keys = list(ds.keys())
+    cut = "the file ends before its data does" if found.truncated or any(
+        _is_cut_warning(str(w.message)) for w in caught) else _cut_short(ds, keys)
+    if cut and (not tolerate_truncation or not keys):  # rule 5; kept only if it holds something
+        raise CorruptDicom("truncated", cut)
     if not keys:  # rule 6
         raise NotDicom("not-dicom", "empty dataset")
-    cut = cut or _cut_short(ds, keys[-1])
-    if cut and not tolerate_truncation:  # rule 5
-        raise CorruptDicom("truncated", cut)
-    if SOP_CLASS_UID not in ds and not is_dicomdir(ds) and \
+    if not cut and SOP_CLASS_UID not in ds and not is_dicomdir(ds) and \
             OFFSET_OF_THE_FIRST_DIRECTORY_RECORD_OF_THE_ROOT_DIRECTORY_ENTITY not in ds:  # rule 6
         raise NotDicom("not-dicom", "no SOP Class UID: not a DICOM composite object")
     return ds, cut
@@ -192,12 +192,15 @@ def _is_cut_warning(text: str) -> bool:
     return "End of file" in text or "delimiter" in text or "truncated" in text.lower()
 
 
-def _cut_short(ds: Dataset, last: int) -> str | None:
-    item = ds.get_item(last)
+def _cut_short(ds: Dataset, keys: list[BaseTag]) -> str | None:
+    """Why a parsed dataset is incomplete (pydicom reads a short last value silently)."""
+    if not keys:
+        return None
+    item = ds.get_item(keys[-1])
     length = getattr(item, "length", None)
     value = getattr(item, "value", None)
     if isinstance(value, bytes) and length not in (None, UNDEFINED_LENGTH) and len(value) < length:
-        return f"element ({last >> 16:04X},{last & 0xFFFF:04X}) is cut short"
+        return f"element ({keys[-1].group:04X},{keys[-1].element:04X}) is cut short"
     if ROWS in ds and COLUMNS in ds and not any(t in ds for t in PIXEL_DATA_TAGS):
         return "image attributes present but no pixel data"
     return None  # pixel data against its geometry: checked by prescan, on the raw bytes
