@@ -40,7 +40,7 @@ _EXPORTS = {
     "Summary": "pacsguard.batch",
     "WorkerConfig": "pacsguard.batch",
     "load_policy": "pacsguard.profile",
-    "read_dicom": "pacsguard.batch",
+    "read_dicom": "pacsguard.dicom.reader",
     "resolve_key": "pacsguard.deid",
     "rule_for": "pacsguard.profile",
     "run_deid": "pacsguard.batch",
@@ -88,8 +88,9 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pacsguard.batch import DeidRun, DeidRunner, Summary, WorkerConfig, read_dicom, run_deid
+    from pacsguard.batch import DeidRun, DeidRunner, Summary, WorkerConfig, run_deid
     from pacsguard.deid import SecretKey, resolve_key
+    from pacsguard.dicom.reader import read_dicom
     from pacsguard.discover.scan import scan_tree
     from pacsguard.discover.verify import verify_trees
     from pacsguard.errors import FailClosed, FileRejected, PacsguardError, PolicyError, SecretKeyError

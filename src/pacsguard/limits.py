@@ -1,7 +1,7 @@
 """Resource limits for reading one input file (the policy's ``[limits]`` table).
 
-Checked by :mod:`pacsguard.prescan` on the raw bytes, before pydicom allocates anything, for
-``deid``, ``scan`` and ``verify`` alike::
+Checked by :mod:`pacsguard.dicom.prescan` on the raw bytes, before pydicom allocates anything,
+for ``deid``, ``scan`` and ``verify`` alike::
 
     [limits]
     max_file_mb = 1024              # too-large

@@ -20,14 +20,14 @@ from pacsguard.audit.findings import (
     finding,
     summarize,
 )
-from pacsguard.audit.identity import (
-    DEFAULT_CALLING_AE,
-    PACSGUARD_IMPLEMENTATION_UID,
-    PACSGUARD_VERSION_NAME,
-)
+from pacsguard.audit.identity import DEFAULT_CALLING_AE
 from pacsguard.audit.scope import in_default_scope
 from pacsguard.audit.targets import DICOM_PORTS, HTTP_PORTS, parse_targets
 from pacsguard.cli import main
+from pacsguard.dicom.identity import (
+    PACSGUARD_IMPLEMENTATION_CLASS_UID,
+    PACSGUARD_IMPLEMENTATION_VERSION_NAME,
+)
 from pacsguard.errors import ScopeError, UsageError
 
 # -- targets
@@ -114,9 +114,9 @@ def test_cli_usage_errors(args: list[str], capsys: pytest.CaptureFixture[str]) -
 
 
 def test_identity() -> None:
-    assert re.fullmatch(r"2\.25\.[1-9]\d*", PACSGUARD_IMPLEMENTATION_UID)
-    assert len(PACSGUARD_IMPLEMENTATION_UID) <= 64
-    assert PACSGUARD_VERSION_NAME == "PACSGUARD_010" and DEFAULT_CALLING_AE == "PACSGUARD"
+    assert re.fullmatch(r"2\.25\.[1-9]\d*", PACSGUARD_IMPLEMENTATION_CLASS_UID)
+    assert len(PACSGUARD_IMPLEMENTATION_CLASS_UID) <= 64
+    assert PACSGUARD_IMPLEMENTATION_VERSION_NAME == "PACSGUARD_010" and DEFAULT_CALLING_AE == "PACSGUARD"
 
 
 def test_associate_rq_layout() -> None:
@@ -124,8 +124,8 @@ def test_associate_rq_layout() -> None:
     kind, _, length = struct.unpack(">BBI", raw[:6])
     assert (kind, length) == (1, len(raw) - 6)
     assert raw[10:26] == b"ORTHANC".ljust(16) and raw[26:42] == b"PACSGUARD".ljust(16)
-    assert PACSGUARD_IMPLEMENTATION_UID.encode() in raw
-    assert PACSGUARD_VERSION_NAME.encode() in raw
+    assert PACSGUARD_IMPLEMENTATION_CLASS_UID.encode() in raw
+    assert PACSGUARD_IMPLEMENTATION_VERSION_NAME.encode() in raw
     assert raw.count(b"\x20\x00") >= 2  # two presentation contexts
 
 
@@ -225,7 +225,7 @@ def test_json_document_schema() -> None:
     res = _result("127.0.0.1", 104, 3, True)
     doc = report.to_document(res.findings, summarize([res]), [res.target])
     assert doc["schema"] == "pacsguard-audit/1"
-    assert doc["tool"]["implementation_class_uid"] == PACSGUARD_IMPLEMENTATION_UID
+    assert doc["tool"]["implementation_class_uid"] == PACSGUARD_IMPLEMENTATION_CLASS_UID
     f = doc["findings"][0]
     assert set(f) == {"id", "target", "check", "title", "severity", "evidence", "remediation"}
     assert f["id"] == "dicom.find.anonymous@127.0.0.1:104" and f["severity"] == "critical"

@@ -128,3 +128,19 @@ def test_verify_flags_the_name_where_a_tool_left_it(tmp_path: Path) -> None:
     shutil.copytree(src, copy)
     locations = {lk.location for lk in verify_trees(src, copy, dciodvfy="off").leaks}
     assert "(0020,4000)" in locations
+
+
+@pytest.mark.parametrize("kernel", ["B30f", "PID-55821"])
+def test_an_output_without_sop_class_is_searched_as_bytes(kernel: str, tmp_path: Path,
+                                                           key_file: Path) -> None:
+    # A policy may remove SOP Class UID: the output is then no DICOM object for the reader,
+    # and the guard searches its bytes, as verify does with such a file.
+    src = tmp_path / "in"
+    write_file(src / "a.dcm", kernel=kernel)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[actions]\nSOPClassUID = "remove"\n')
+    summary = deid(src, tmp_path / "out", key_file, "--policy", str(policy))
+    if kernel == "B30f":
+        assert summary["outcomes"]["written"] == 1  # type: ignore[index]
+    else:  # the patient ID kept in Convolution Kernel, found in the bytes
+        assert summary["reasons"] == {"residual-identifier": 1}

@@ -8,10 +8,10 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from pacsguard.dicom.reader import read_dicom_file as read_dicom
 from pacsguard.discover.passes import index_chunk
 from pacsguard.discover.risk import pixel_risk
 from pacsguard.discover.scan import scan_tree
-from pacsguard.discover.walk import read_dicom
 from pacsguard.profile import Policy
 
 CT_CLASS = "1.2.840.10008.5.1.4.1.1.2"

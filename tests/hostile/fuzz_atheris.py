@@ -18,9 +18,9 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from pacsguard.batch.reader import quiet_pydicom, read_dicom
     from pacsguard.deid.keys import SecretKey
-    from pacsguard.discover import walk as discover_walk
+    from pacsguard.dicom.reader import read_dicom, read_dicom_file
+    from pacsguard.dicom.settings import pydicom_scope
     from pacsguard.errors import FileRejected
     from pacsguard.pipeline import Deidentifier
     from pacsguard.profile.policy import Policy
@@ -32,7 +32,7 @@ _PIPELINE = Deidentifier(replace(Policy(), clean_pixels=False), SecretKey(b"\x5a
 def one_input(data: bytes) -> None:
     path = _TMP / "input.dcm"
     path.write_bytes(data)
-    for read in (read_dicom, discover_walk.read_dicom):
+    for read in (read_dicom, read_dicom_file):
         with contextlib.suppress(FileRejected):
             read(path)
     for outcome in (_PIPELINE.process(path), _PIPELINE.process(data)):  # from disk, from memory
@@ -51,12 +51,12 @@ def seed_corpus(directory: Path) -> None:
 
 
 def main() -> None:
-    quiet_pydicom()
     corpus = Path(__file__).resolve().parents[2] / ".fuzz-corpus"
     if not corpus.exists():
         seed_corpus(corpus)
-    atheris.Setup([sys.argv[0], *sys.argv[1:], str(corpus)], one_input)
-    atheris.Fuzz()
+    with pydicom_scope():
+        atheris.Setup([sys.argv[0], *sys.argv[1:], str(corpus)], one_input)
+        atheris.Fuzz()
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from tests.hostile import gen
 
-from pacsguard.batch.reader import read_dicom
 from pacsguard.cli import main
-from pacsguard.discover import walk as discover_walk
+from pacsguard.dicom.fswalk import WalkStats, iter_files
+from pacsguard.dicom.prescan import prescan
+from pacsguard.dicom.reader import read_dicom, read_dicom_file
 from pacsguard.errors import CorruptDicom, LimitExceeded, PolicyError
 from pacsguard.limits import Limits
-from pacsguard.prescan import prescan
 from pacsguard.profile.policy import load_policy
 from pacsguard.samples import write_demo_tree
 
@@ -28,12 +28,12 @@ def _reason(data: bytes, tmp_path: Path, limits: Limits | None = None) -> str:
     with pytest.raises(CorruptDicom) as caught:
         read_dicom(path, limits or Limits())
     if caught.value.code == "truncated":  # scan inventories what a cut file holds
-        assert discover_walk.read_dicom(path, limits or Limits()).damaged
+        assert read_dicom_file(path, limits or Limits()).damaged
         return caught.value.code
-    # scan and verify's reader refuses it for the same reason (one validator for both)
+    # scan and verify's reading refuses it for the same reason (one reader for both)
     with pytest.raises(CorruptDicom) as again:
-        discover_walk.read_dicom(path, limits or Limits())
-    assert again.value.code in (caught.value.code, "corrupt")
+        read_dicom_file(path, limits or Limits())
+    assert again.value.code == caught.value.code
     return caught.value.code
 
 
@@ -191,7 +191,6 @@ def test_symlink_in_output_refused(tmp_path: Path, key_file: Path) -> None:
 
 
 def test_links_followed_only_inside_the_input(tmp_path: Path) -> None:
-    from pacsguard.fswalk import WalkStats
     from pacsguard.io.sources import FolderSource
 
     root, outside = tmp_path / "root", tmp_path / "outside"
@@ -207,8 +206,8 @@ def test_links_followed_only_inside_the_input(tmp_path: Path) -> None:
     batch = sorted(p.relative_to(root).as_posix() for p in source.paths(stats))
     assert batch == ["a.dcm", "sub/inner"]
     assert stats.links_outside == 2 and stats.loops == 1
-    discover = sorted(p.relative_to(root).as_posix() for p in discover_walk.iter_files(root))
-    assert discover == ["a.dcm"]  # same rule; the link to a.dcm is the same file, read once
+    once = sorted(p.relative_to(root).as_posix() for p in iter_files([root], unique=True))
+    assert once == ["a.dcm"]  # scan and verify: the link to a.dcm is the same file, read once
 
 
 def test_odd_file_names_never_break_the_lists(tmp_path: Path, key_file: Path) -> None:

@@ -503,8 +503,6 @@ CASES: dict[str, Case] = {
 
 #: Code-like strings in ``src`` that ``deid`` never lists, with where they belong instead.
 NOT_DEID = {
-    "corrupt": "scan and verify's reader (discover/walk.py)",
-    "empty": "scan and verify's reader (discover/walk.py)",
     "unknown-private-creator": "a scan finding (discover/scan.py)",
     "file-bytes": "where verify's search found a value (discover/search.py)",
 }

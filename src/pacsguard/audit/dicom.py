@@ -15,11 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
 
 from pacsguard.audit import pdu, versions
 from pacsguard.audit.findings import EndpointResult, Severity, finding
-from pacsguard.audit.identity import PACSGUARD_IMPLEMENTATION_UID, PACSGUARD_VERSION_NAME
+from pacsguard.dicom.identity import (
+    PACSGUARD_IMPLEMENTATION_CLASS_UID,
+    PACSGUARD_IMPLEMENTATION_VERSION_NAME,
+)
+from pacsguard.dicom.tags import (
+    NUMBER_OF_STUDY_RELATED_INSTANCES,
+    PATIENT_ID,
+    QUERY_RETRIEVE_LEVEL,
+    STATUS,
+    STUDY_INSTANCE_UID,
+)
 
 VERIFICATION = "1.2.840.10008.1.1"
 PATIENT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
@@ -36,11 +45,6 @@ NEGOTIATED = (PATIENT_FIND, STUDY_FIND, MWL_FIND, PATIENT_GET, STUDY_GET, PATIEN
 DEFAULT_AE_LIST = ("ANY-SCP", "ORTHANC", "DCM4CHEE", "PACS", "STORESCP", "DCMQRSCP",
                    "CONQUESTSRV1", "ACME_STORE", "SERVER", "AE_TITLE")
 
-TAG_QR_LEVEL = Tag(0x0008, 0x0052)
-TAG_PATIENT_ID = Tag(0x0010, 0x0020)
-TAG_STUDY_UID = Tag(0x0020, 0x000D)
-TAG_STUDY_INSTANCES = Tag(0x0020, 0x1208)  # NumberOfStudyRelatedInstances
-TAG_SPS_SEQUENCE = Tag(0x0040, 0x0100)
 
 Gate = Callable[[], None]
 
@@ -190,8 +194,8 @@ def _ae(opts: DicomOptions, contexts: tuple[str, ...]) -> Any:
     from pynetdicom import AE  # imported lazily: pynetdicom is slow to import
 
     ae = AE(ae_title=opts.calling_ae)
-    ae.implementation_class_uid = PACSGUARD_IMPLEMENTATION_UID
-    ae.implementation_version_name = PACSGUARD_VERSION_NAME
+    ae.implementation_class_uid = PACSGUARD_IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = PACSGUARD_IMPLEMENTATION_VERSION_NAME
     for attr in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
         setattr(ae, attr, opts.timeout)
     for uid in contexts:
@@ -262,15 +266,15 @@ def count_find(assoc: Any, query: Dataset, model: str, limit: int, timeout: floa
     count, cancelled = Count(), False
     deadline = time.monotonic() + max(timeout * 4, 10.0)
     for status, ident in assoc.send_c_find(query, model, msg_id=1):
-        if status is None or TAG_STATUS not in status:
+        if status is None or STATUS not in status:
             count.status, count.detail = "aborted", "association aborted or timed out"
             break
-        code = int(status[TAG_STATUS].value)
+        code = int(status[STATUS].value)
         if code in (0xFF00, 0xFF01):
             if count.matches < limit:
                 count.matches += 1
-                if ident is not None and TAG_STUDY_INSTANCES in ident:
-                    val = ident[TAG_STUDY_INSTANCES].value
+                if ident is not None and NUMBER_OF_STUDY_RELATED_INSTANCES in ident:
+                    val = ident[NUMBER_OF_STUDY_RELATED_INSTANCES].value
                     if str(val).strip().isdigit():
                         count.instances = (count.instances or 0) + int(str(val).strip())
             del ident
@@ -290,12 +294,9 @@ def count_find(assoc: Any, query: Dataset, model: str, limit: int, timeout: floa
     return count
 
 
-TAG_STATUS = Tag(0x0000, 0x0900)
-
-
 def _query(level: str, *keys: Any) -> Dataset:
     ds = Dataset()
-    ds[TAG_QR_LEVEL] = _elem(TAG_QR_LEVEL, "CS", level)
+    ds[QUERY_RETRIEVE_LEVEL] = _elem(QUERY_RETRIEVE_LEVEL, "CS", level)
     for tag, vr in keys:
         ds[tag] = _elem(tag, vr, "")
     return ds
@@ -311,10 +312,10 @@ def _find(run: _Run, called: str, calling: str, ok: set[str]) -> None:
     limit, results = run.opts.max_results, []
     plan = []
     if PATIENT_FIND in ok:
-        plan.append(("Patient Root", PATIENT_FIND, _query("PATIENT", (TAG_PATIENT_ID, "LO"))))
+        plan.append(("Patient Root", PATIENT_FIND, _query("PATIENT", (PATIENT_ID, "LO"))))
     if STUDY_FIND in ok:
         plan.append(("Study Root", STUDY_FIND, _query(
-            "STUDY", (TAG_STUDY_UID, "UI"), (TAG_STUDY_INSTANCES, "IS"))))
+            "STUDY", (STUDY_INSTANCE_UID, "UI"), (NUMBER_OF_STUDY_RELATED_INSTANCES, "IS"))))
     exp = run.res.exposure
     for name, model, query in plan:
         assoc = _open(run, called, calling, (model,))
@@ -355,7 +356,7 @@ def _worklist(run: _Run, called: str, calling: str) -> None:
     if assoc is None:
         return
     query = Dataset()
-    query[TAG_PATIENT_ID] = _elem(TAG_PATIENT_ID, "LO", "")
+    query[PATIENT_ID] = _elem(PATIENT_ID, "LO", "")
     try:
         got = count_find(assoc, query, MWL_FIND, run.opts.max_results, run.opts.timeout)
     finally:
@@ -373,13 +374,13 @@ def _move_unregistered(run: _Run, called: str, calling: str) -> None:
         return
     dest = random_ae("PGM")
     query = _query("STUDY")
-    query[TAG_STUDY_UID] = _elem(TAG_STUDY_UID, "UI", "2.25." + str(secrets.randbits(120)))
+    query[STUDY_INSTANCE_UID] = _elem(STUDY_INSTANCE_UID, "UI", "2.25." + str(secrets.randbits(120)))
     codes: list[int] = []
     try:
         for status, _ in assoc.send_c_move(query, dest, STUDY_MOVE, msg_id=1):
-            if status is None or TAG_STATUS not in status:
+            if status is None or STATUS not in status:
                 break
-            codes.append(int(status[TAG_STATUS].value))
+            codes.append(int(status[STATUS].value))
     finally:
         _close(assoc)
     final = codes[-1] if codes else None

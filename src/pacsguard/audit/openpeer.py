@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
+
+from pacsguard.dicom.tags import QUERY_RETRIEVE_LEVEL
 
 # Synthetic and obviously fake: (patient name, patient id, [(study uid suffix, instances)]).
 FAKE_PATIENTS = (
@@ -23,7 +24,6 @@ FAKE_PATIENTS = (
     ("FAKE^CHARLIE", "FAKE-0003", ((4, 2), (5, 1), (6, 7))),
 )
 ROOT = "2.25.1470000000000000000000000000"
-TAG_LEVEL = Tag(0x0008, 0x0052)
 VERIFICATION = "1.2.840.10008.1.1"
 PATIENT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
 STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
@@ -54,7 +54,7 @@ def _matches(level: str) -> Iterator[Dataset]:
 
 def _on_find(event: Any) -> Iterator[tuple[int, Dataset | None]]:
     query = event.identifier
-    level = str(query[TAG_LEVEL].value) if TAG_LEVEL in query else ""
+    level = str(query[QUERY_RETRIEVE_LEVEL].value) if QUERY_RETRIEVE_LEVEL in query else ""
     if level not in ("PATIENT", "STUDY"):
         yield 0xC000, None
         return

@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from pacsguard.audit.identity import PACSGUARD_IMPLEMENTATION_UID, PACSGUARD_VERSION_NAME
+from pacsguard.dicom.identity import (
+    PACSGUARD_IMPLEMENTATION_CLASS_UID,
+    PACSGUARD_IMPLEMENTATION_VERSION_NAME,
+)
 
 APP_CONTEXT = "1.2.840.10008.3.1.1.1"
 TRANSFER_SYNTAXES = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")  # implicit, explicit VR LE
@@ -97,8 +100,8 @@ def build_associate_rq(called: str, calling: str, abstract_syntaxes: Sequence[st
         sub += b"".join(_item(0x40, _uid(ts)) for ts in TRANSFER_SYNTAXES)
         body += _item(0x20, struct.pack(">BBBB", 2 * n + 1, 0, 0, 0) + sub)
     user = _item(0x51, struct.pack(">I", 16384))
-    user += _item(0x52, _uid(PACSGUARD_IMPLEMENTATION_UID))
-    user += _item(0x55, PACSGUARD_VERSION_NAME.encode("ascii"))
+    user += _item(0x52, _uid(PACSGUARD_IMPLEMENTATION_CLASS_UID))
+    user += _item(0x55, PACSGUARD_IMPLEMENTATION_VERSION_NAME.encode("ascii"))
     body += _item(0x50, user)
     return struct.pack(">BBI", 0x01, 0, len(body)) + body
 

@@ -16,7 +16,10 @@ from rich.table import Table
 
 from pacsguard import __version__
 from pacsguard.audit.findings import CHECKS, Finding, Severity, Summary
-from pacsguard.audit.identity import PACSGUARD_IMPLEMENTATION_UID, PACSGUARD_VERSION_NAME
+from pacsguard.dicom.identity import (
+    PACSGUARD_IMPLEMENTATION_CLASS_UID,
+    PACSGUARD_IMPLEMENTATION_VERSION_NAME,
+)
 from pacsguard.report.files import write_atomic
 from pacsguard.report.html import HtmlPage, badge, code, lines, small
 
@@ -32,8 +35,8 @@ def to_document(findings: list[Finding], summary: Summary, targets: list[str]) -
     return {
         "schema": SCHEMA,
         "tool": {"name": "pacsguard", "version": __version__,
-                 "implementation_class_uid": PACSGUARD_IMPLEMENTATION_UID,
-                 "implementation_version_name": PACSGUARD_VERSION_NAME},
+                 "implementation_class_uid": PACSGUARD_IMPLEMENTATION_CLASS_UID,
+                 "implementation_version_name": PACSGUARD_IMPLEMENTATION_VERSION_NAME},
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "targets": targets,
         "summary": summary.to_json(),

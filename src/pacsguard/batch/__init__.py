@@ -3,7 +3,6 @@ staged, keep the journal and the summary."""
 
 from pacsguard.batch.executor import Executor, LocalExecutor
 from pacsguard.batch.hooks import GalleryCollector, LinkageTable, RunHook
-from pacsguard.batch.reader import read_dicom
 from pacsguard.batch.run import run_deid
 from pacsguard.batch.runner import DeidRun, DeidRunner
 from pacsguard.batch.summary import Summary
@@ -21,6 +20,5 @@ __all__ = [
     "RunHook",
     "Summary",
     "WorkerConfig",
-    "read_dicom",
     "run_deid",
 ]

@@ -34,24 +34,31 @@ from pacsguard.deid.marking import clean_file_meta
 from pacsguard.deid.private import plan_private
 from pacsguard.deid.pseudonyms import Pseudonymizer
 from pacsguard.deid.text import TextCleaner
+from pacsguard.dicom.tags import (
+    OVERLAY_DATA,
+    PATIENT_BIRTH_DATE,
+    PATIENT_ID,
+    PATIENT_NAME,
+    PERFORMED_PROCEDURE_STEP_DESCRIPTION,
+    SERIES_INSTANCE_UID,
+    SOP_INSTANCE_UID,
+    STUDY_INSTANCE_UID,
+    TEXT_VALUE,
+    UNFORMATTED_TEXT_VALUE,
+    is_curve_group,
+    is_overlay_group,
+)
+from pacsguard.dicom.values import value_text
 from pacsguard.profile.actions import Action
 from pacsguard.profile.options import Option
 from pacsguard.profile.policy import Policy
-from pacsguard.profile.table import is_curve_group, is_overlay_group, rule_for
-
-PATIENT_NAME = 0x00100010
-PATIENT_ID = 0x00100020
-PATIENT_BIRTH_DATE = 0x00100030
-STUDY_UID = 0x0020000D
-SERIES_UID = 0x0020000E
-SOP_UID = 0x00080018
-OVERLAY_DATA_ELEM = 0x3000
+from pacsguard.profile.table import rule_for
 
 #: Attributes Table E.1-1 does not list but that carry free text: (basic, {option: action}).
 SUPPLEMENT: dict[int, tuple[Action, dict[Option, Action]]] = {
-    0x0040A160: (Action.D, {Option.CLEAN_STRUCTURED_CONTENT: Action.C}),  # Text Value
-    0x00700006: (Action.D, {Option.CLEAN_GRAPHICS: Action.C}),  # Unformatted Text Value
-    0x00400254: (Action.X, {Option.CLEAN_DESCRIPTORS: Action.C}),  # Perf. Proc. Step Descr.
+    TEXT_VALUE: (Action.D, {Option.CLEAN_STRUCTURED_CONTENT: Action.C}),
+    UNFORMATTED_TEXT_VALUE: (Action.D, {Option.CLEAN_GRAPHICS: Action.C}),
+    PERFORMED_PROCEDURE_STEP_DESCRIPTION: (Action.X, {Option.CLEAN_DESCRIPTORS: Action.C}),
 }
 
 _IDENTIFYING_GROUPS = frozenset({0x0010, 0x0032, 0x0038, 0x4000, 0x4008})
@@ -151,9 +158,9 @@ class HeaderEngine:
     def context_for(self, ds: Dataset, names: Iterable[str] = ()) -> FileContext:
         """Patient identity, pseudonym, date shift and text cleaner for one file; ``names``
         are person names found deeper in it (see :func:`collect`)."""
-        pid = _first_text(ds, PATIENT_ID)
-        identity = pid if pid else "name:" + _first_text(ds, PATIENT_NAME) + "|" + _first_text(
-            ds, PATIENT_BIRTH_DATE)
+        pid = value_text(ds, PATIENT_ID, first=True)
+        identity = pid or ("name:" + value_text(ds, PATIENT_NAME, first=True) + "|"
+                           + value_text(ds, PATIENT_BIRTH_DATE, first=True))
         shift = self.pseudo.date_shift_days(identity) if self.policy.shifts_dates else None
         ids = collect(ds, institutions=not self.policy.has(Option.RETAIN_INSTITUTION_IDENTITY),
                       names=names)
@@ -176,13 +183,15 @@ class HeaderEngine:
             self._clean_file_meta(meta, ds)
         if isinstance(ds, FileDataset):
             ds.preamble = b"\x00" * 128  # a preamble can hold anything (TIFF hybrids)
-        return DeidResult(ds, ctx.pseudonym, ctx.identity, _first_text(ds, STUDY_UID),
-                          _first_text(ds, SERIES_UID), _first_text(ds, SOP_UID), ctx.ids)
+        return DeidResult(ds, ctx.pseudonym, ctx.identity,
+                          value_text(ds, STUDY_INSTANCE_UID, first=True),
+                          value_text(ds, SERIES_INSTANCE_UID, first=True),
+                          value_text(ds, SOP_INSTANCE_UID, first=True), ctx.ids)
 
     def _overlays_and_curves(self, ds: Dataset) -> None:
         # Overlay data can only be removed here (no bitmap cleaner): remove the whole group so
         # the Overlay Plane module stays valid. Curves go whole too.
-        data_action = self.action_for(0x60003000, "OW")
+        data_action = self.action_for(OVERLAY_DATA, "OW")
         groups = {t.group for t in ds.keys() if is_overlay_group(t.group) or is_curve_group(t.group)}
         for group in groups:
             if is_curve_group(group) or data_action is not Action.K:
@@ -303,14 +312,3 @@ def _dictionary_vr(tag: int) -> str:
     except KeyError:
         return "UN"
 
-
-def _first_text(ds: Dataset, tag: int) -> str:
-    elem = ds.get(tag)
-    if elem is None or elem.value is None or elem.VR == "SQ":
-        return ""
-    value = elem.value
-    if isinstance(value, MultiValue | list):
-        value = value[0] if value else ""
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return str(value).strip().strip("\x00").strip()

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
+from pacsguard.dicom.reader import parse_dicom_file
 from pacsguard.discover.dates import shifted_locations
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
-from pacsguard.discover.search import search_dicom
-from pacsguard.discover.walk import parse_dicom
+from pacsguard.discover.search import search_bytes, search_dicom
+from pacsguard.errors import NotDicom
 from pacsguard.profile.policy import Policy
 
 __all__ = ["LeakGuard", "person_names"]
@@ -42,7 +43,11 @@ class LeakGuard:
 
     def find(self, index: IdentifierIndex, data: bytes, shift_days: int | None) -> Leak | None:
         """The first leak verify would report in ``data`` (a whole file), or None."""
-        df = parse_dicom(data, _OUTPUT)
+        try:
+            df = parse_dicom_file(data, _OUTPUT)
+        except NotDicom:  # no SOP Class UID left (a policy removed it): verify reads such a
+            # file as bytes, and so does the guard
+            return next(iter(sorted(search_bytes(data, _OUTPUT.name, index, False))), None)
         leaks, weak = search_dicom(df, _OUTPUT.name, index, False)
         found = sorted(lk for lk in [*leaks, *(w for w, _ in weak)]
                        if _leaf(lk.location) not in self._kept)

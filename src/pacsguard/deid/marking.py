@@ -7,16 +7,37 @@ from collections.abc import Callable
 from pydicom.dataset import Dataset
 
 from pacsguard import __version__
+from pacsguard.dicom.identity import (
+    PACSGUARD_IMPLEMENTATION_CLASS_UID,
+    PACSGUARD_IMPLEMENTATION_VERSION_NAME,
+)
+from pacsguard.dicom.tags import (
+    CODE_MEANING,
+    CODE_VALUE,
+    CODING_SCHEME_DESIGNATOR,
+    DEIDENTIFICATION_METHOD,
+    DEIDENTIFICATION_METHOD_CODE_SEQUENCE,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED,
+    MEDIA_STORAGE_SOP_CLASS_UID,
+    MEDIA_STORAGE_SOP_INSTANCE_UID,
+    PATIENT_IDENTITY_REMOVED,
+    PRIVATE_INFORMATION,
+    PRIVATE_INFORMATION_CREATOR_UID,
+    RECEIVING_APPLICATION_ENTITY_TITLE,
+    SENDING_APPLICATION_ENTITY_TITLE,
+    SOP_CLASS_UID,
+    SOP_INSTANCE_UID,
+    SOURCE_APPLICATION_ENTITY_TITLE,
+)
 from pacsguard.profile.options import BASIC_PROFILE_CODE, OPTION_CODES, Option
 from pacsguard.profile.policy import Policy
 
-#: pacsguard's Implementation Class UID: a 2.25 UID derived from a fixed UUID
-#: (a3c5e1d2-7b4f-4c1e-9a8d-5f6e7a8b9c0d).
-IMPLEMENTATION_CLASS_UID = "2.25.217691626012310118759664023222258211853"
-IMPLEMENTATION_VERSION_NAME = "PACSGUARD_" + __version__.replace(".", "")[:6]
-
 # File meta elements that can carry identifying values; removed.
-_META_REMOVE = (0x00020016, 0x00020017, 0x00020018, 0x00020100, 0x00020102)
+_META_REMOVE = (SOURCE_APPLICATION_ENTITY_TITLE, SENDING_APPLICATION_ENTITY_TITLE,
+                RECEIVING_APPLICATION_ENTITY_TITLE, PRIVATE_INFORMATION_CREATOR_UID,
+                PRIVATE_INFORMATION)
 
 
 def mark(ds: Dataset, policy: Policy, *, pixels_cleaned: bool = False) -> None:
@@ -26,25 +47,25 @@ def mark(ds: Dataset, policy: Policy, *, pixels_cleaned: bool = False) -> None:
     if not pixels_cleaned:
         options.discard(Option.CLEAN_PIXEL_DATA)
     ordered = [o for o in Option if o in options]
-    ds.add_new(0x00120062, "CS", "YES")  # Patient Identity Removed
+    ds.add_new(PATIENT_IDENTITY_REMOVED, "CS", "YES")
     methods = [f"pacsguard {__version__}", "DICOM PS3.15 E.1 Basic Profile"]
     methods += [o.value for o in ordered]
-    ds.add_new(0x00120063, "LO", methods)  # De-identification Method
+    ds.add_new(DEIDENTIFICATION_METHOD, "LO", methods)
     items = []
     for value, meaning in [BASIC_PROFILE_CODE] + [OPTION_CODES[o] for o in ordered]:
         item = Dataset()
-        item.add_new(0x00080100, "SH", value)  # Code Value
-        item.add_new(0x00080102, "SH", "DCM")  # Coding Scheme Designator
-        item.add_new(0x00080104, "LO", meaning)  # Code Meaning
+        item.add_new(CODE_VALUE, "SH", value)
+        item.add_new(CODING_SCHEME_DESIGNATOR, "SH", "DCM")
+        item.add_new(CODE_MEANING, "LO", meaning)
         items.append(item)
-    ds.add_new(0x00120064, "SQ", items)  # De-identification Method Code Sequence
+    ds.add_new(DEIDENTIFICATION_METHOD_CODE_SEQUENCE, "SQ", items)
     if Option.RETAIN_LONGITUDINAL_FULL_DATES in options:
         temporal = "UNMODIFIED"
     elif Option.RETAIN_LONGITUDINAL_MODIFIED_DATES in options:
         temporal = "MODIFIED"
     else:
         temporal = "REMOVED"
-    ds.add_new(0x00280303, "CS", temporal)  # Longitudinal Temporal Information Modified
+    ds.add_new(LONGITUDINAL_TEMPORAL_INFORMATION_MODIFIED, "CS", temporal)
 
 
 def clean_file_meta(meta: Dataset, ds: Dataset, *, retain_uids: bool,
@@ -53,13 +74,14 @@ def clean_file_meta(meta: Dataset, ds: Dataset, *, retain_uids: bool,
     for tag in _META_REMOVE:
         if tag in meta:
             del meta[tag]
-    sop_uid = ds.get(0x00080018)
+    sop_uid = ds.get(SOP_INSTANCE_UID)
     if sop_uid is not None and sop_uid.value:
-        meta.add_new(0x00020003, "UI", str(sop_uid.value))
-    elif 0x00020003 in meta and not retain_uids:
-        meta[0x00020003].value = uid_map(str(meta[0x00020003].value))
-    sop_class = ds.get(0x00080016)
+        meta.add_new(MEDIA_STORAGE_SOP_INSTANCE_UID, "UI", str(sop_uid.value))
+    elif MEDIA_STORAGE_SOP_INSTANCE_UID in meta and not retain_uids:
+        meta[MEDIA_STORAGE_SOP_INSTANCE_UID].value = uid_map(
+            str(meta[MEDIA_STORAGE_SOP_INSTANCE_UID].value))
+    sop_class = ds.get(SOP_CLASS_UID)
     if sop_class is not None and sop_class.value:
-        meta.add_new(0x00020002, "UI", str(sop_class.value))
-    meta.add_new(0x00020012, "UI", IMPLEMENTATION_CLASS_UID)
-    meta.add_new(0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
+        meta.add_new(MEDIA_STORAGE_SOP_CLASS_UID, "UI", str(sop_class.value))
+    meta.add_new(IMPLEMENTATION_CLASS_UID, "UI", PACSGUARD_IMPLEMENTATION_CLASS_UID)
+    meta.add_new(IMPLEMENTATION_VERSION_NAME, "SH", PACSGUARD_IMPLEMENTATION_VERSION_NAME)

@@ -6,6 +6,12 @@ from functools import lru_cache
 
 from pydicom.datadict import keyword_for_tag
 
+from pacsguard.dicom.tags import (
+    PRIVATE_INFORMATION,
+    RECEIVING_APPLICATION_ENTITY_TITLE,
+    SENDING_APPLICATION_ENTITY_TITLE,
+    SOURCE_APPLICATION_ENTITY_TITLE,
+)
 from pacsguard.profile import rule_for
 
 __all__ = ["CATEGORIES", "NUMERIC_VRS", "TEXT_VRS", "categorize", "is_well_known_uid", "keyword",
@@ -73,9 +79,10 @@ def categorize(tag: int, vr: str, under_removed: bool = False) -> str | None:
                 "ST": "free-text", "UT": "free-text"}.get(vr, "private")
     if group in (0x0002, 0x0004):
         # File meta: the sending/receiving AE titles name stations; the rest is technical.
-        if tag in (0x00020016, 0x00020017, 0x00020018):
+        if tag in (SOURCE_APPLICATION_ENTITY_TITLE, SENDING_APPLICATION_ENTITY_TITLE,
+                   RECEIVING_APPLICATION_ENTITY_TITLE):
             return "institution-staff"
-        return "private" if tag == 0x00020102 else None
+        return "private" if tag == PRIVATE_INFORMATION else None
     rule = rule_for(tag)
     kw = keyword(tag)
     if vr == "UI":

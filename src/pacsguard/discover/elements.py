@@ -18,21 +18,11 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.valuerep import PersonName
 
+from pacsguard.dicom.tags import SPECIFIC_CHARACTER_SET
 from pacsguard.discover.categories import removed_by_profile
 
-__all__ = ["BULK_TAGS", "Element", "fmt_tag", "is_bulk", "raw_text_values", "text_encoding",
+__all__ = ["Element", "fmt_tag", "raw_text_values", "text_encoding",
            "text_values", "walk"]
-
-#: Bulk binary data: never searched as text (pixels and overlays go to the text detector).
-BULK_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009, 0x7FE00001, 0x7FE00002})
-
-
-def is_bulk(tag: int) -> bool:
-    group = tag >> 16
-    if tag in BULK_TAGS:
-        return True
-    return 0x6000 <= group <= 0x60FF and group % 2 == 0 and tag & 0xFFFF == 0x3000
-
 
 @lru_cache(maxsize=8192)
 def fmt_tag(tag: int) -> str:
@@ -172,7 +162,7 @@ def text_encoding(ds: Dataset) -> str | None:
     """``latin-1`` or ``utf-8`` when every text value of ``ds`` can be read from its bytes
     with that codec (ASCII, Latin-1, UTF-8 character sets); None for the others (ISO 2022
     escapes, Cyrillic, ...), which need pydicom's decoding."""
-    item = ds.get_item(0x00080005)
+    item = ds.get_item(SPECIFIC_CHARACTER_SET)
     if item is None:
         return "latin-1"
     raw = item.value

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from pydicom.dataset import Dataset
 
+from pacsguard.dicom.tags import CODE_VALUE, DEIDENTIFICATION_METHOD_CODE_SEQUENCE
 from pacsguard.profile.actions import Action
 from pacsguard.profile.options import OPTION_CODES, Option
 from pacsguard.profile.private_kb import disposition
@@ -35,8 +36,6 @@ __all__ = ["PERSONAL", "Source", "declared_options", "identifies", "location_kee
 PERSONAL = frozenset({"name", "id", "date", "contact", "uid", "institution-staff"})
 
 _CODE_TO_OPTION = {code: opt for opt, (code, _) in OPTION_CODES.items()}
-_METHOD_CODES = 0x00120064
-_CODE_VALUE = 0x00080100
 
 
 class Source(NamedTuple):
@@ -53,10 +52,10 @@ def declared_options(ds: Dataset) -> frozenset[Option]:
     """The PS3.15 options a de-identified dataset declares (none: the Basic Profile only)."""
     found: set[Option] = set()
     try:
-        seq = ds.get(_METHOD_CODES)
+        seq = ds.get(DEIDENTIFICATION_METHOD_CODE_SEQUENCE)
         items = seq.value if seq is not None and seq.VR == "SQ" else []
         for item in items or []:
-            code = item.get(_CODE_VALUE)
+            code = item.get(CODE_VALUE)
             opt = _CODE_TO_OPTION.get(str(code.value).strip()) if code is not None else None
             if opt is not None:
                 found.add(opt)

@@ -8,19 +8,21 @@ and return plain data, so a process pool can share the work across cores.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
+from pacsguard.dicom.fswalk import rel_posix
+from pacsguard.dicom.reader import read_dicom_file
+from pacsguard.dicom.settings import pydicom_scope
+from pacsguard.dicom.tags import PIXEL_DATA, PIXEL_DATA_TAGS, is_overlay_group
 from pacsguard.discover.elements import walk
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.records import FileRecord, make_record
-from pacsguard.discover.risk import PIXEL_DATA_TAGS, pixel_risk
+from pacsguard.discover.risk import pixel_risk
 from pacsguard.discover.search import search_bytes, search_dicom
-from pacsguard.discover.walk import read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, NotDicom
 
 __all__ = ["IndexPart", "SearchPart", "index_chunk", "search_chunk", "set_worker_index"]
@@ -55,12 +57,11 @@ def index_chunk(root: str, paths: list[str], min_length: int) -> IndexPart:
     index = IdentifierIndex(min_length=min_length)
     part = IndexPart()
     base = Path(root)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pydicom_scope():
         for name in paths:
             path = Path(name)
             try:
-                df = read_dicom(path)
+                df = read_dicom_file(path)
             except (NotDicom, CorruptDicom):
                 continue
             elements = list(walk(df.ds))
@@ -80,7 +81,7 @@ def _pixel_text_risk(ds: Dataset) -> bool:
     if pixel_risk(ds) is not None:
         return True
     return any(t in ds for t in PIXEL_DATA_TAGS) and any(
-        0x6000 <= t.group <= 0x60FF and t.group % 2 == 0 for t in list(ds.keys()))
+        is_overlay_group(t.group) for t in list(ds.keys()))
 
 
 _INDEX: IdentifierIndex | None = None
@@ -100,13 +101,12 @@ def search_chunk(root: str, paths: list[str]) -> SearchPart:
     assert index is not None, "set_worker_index was not called"
     part = SearchPart()
     base = Path(root)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pydicom_scope():
         for name in paths:
             path = Path(name)
             rel = rel_posix(path, base)
             try:
-                df = read_dicom(path)
+                df = read_dicom_file(path)
             except NotDicom:
                 part.other += 1
                 part.leaks.extend(search_bytes(path.read_bytes(), rel, index, _SHOW))
@@ -129,6 +129,6 @@ def search_chunk(root: str, paths: list[str]) -> SearchPart:
             shape = "|".join(f"{el.pattern}:{el.vr}:{0 if el.raw == b'' else 1}"
                              for el in elements)
             part.shapes[rel] = hashlib.blake2b(shape.encode(), digest_size=12).hexdigest()
-            if _pixel_text_risk(df.ds) or (_ALL_PIXELS and 0x7FE00010 in df.ds):
+            if _pixel_text_risk(df.ds) or (_ALL_PIXELS and PIXEL_DATA in df.ds):
                 part.risky.add(rel)
     return part

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from pacsguard.dicom.tags import PIXEL_DATA
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.errors import PacsguardError
@@ -43,7 +44,7 @@ class PixelChecker:
               show_values: bool, patient: str | None = None) -> list[Leak]:
         """Leaks in the text read in ``ds``'s pixels; single words of names count only when
         they are ``patient``'s (the original patient of this output)."""
-        if self._detect is None or 0x7FE00010 not in ds:
+        if self._detect is None or PIXEL_DATA not in ds:
             return []
         try:
             boxes = self._detect(ds, identifiers, detector=self.detector)

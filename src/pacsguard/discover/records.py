@@ -7,9 +7,29 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.uid import MediaStorageDirectoryStorage
 
+from pacsguard.dicom.tags import (
+    COLUMNS,
+    FRAME_OF_REFERENCE_UID,
+    INSTANCE_NUMBER,
+    MEDIA_STORAGE_SOP_CLASS_UID,
+    MODALITY,
+    PATIENT_ID,
+    PATIENT_NAME,
+    PIXEL_DATA,
+    REFERENCED_FRAME_OF_REFERENCE_UID,
+    REFERENCED_SOP_INSTANCE_UID,
+    REFERENCED_SOP_INSTANCE_UID_IN_FILE,
+    ROWS,
+    SERIES_INSTANCE_UID,
+    SOP_CLASS_UID,
+    SOP_INSTANCE_UID,
+    STUDY_INSTANCE_UID,
+    tag_for,
+)
+from pacsguard.dicom.values import value_text
 from pacsguard.discover.elements import (
     Element,
     fmt_tag,
@@ -23,34 +43,13 @@ __all__ = ["REF_TAGS", "FileRecord", "make_record"]
 
 #: UID attributes that point at another object when they sit inside a sequence.
 REF_TAGS = frozenset({
-    0x00081155,  # Referenced SOP Instance UID
-    0x00041511,  # Referenced SOP Instance UID in File (DICOMDIR)
-    0x3006_0024,  # Referenced Frame of Reference UID
-    0x00200052,  # Frame of Reference UID (in a sequence)
-    0x0020000D,  # Study Instance UID (in a sequence)
-    0x0020000E,  # Series Instance UID (in a sequence)
+    REFERENCED_SOP_INSTANCE_UID,
+    REFERENCED_SOP_INSTANCE_UID_IN_FILE,  # in a DICOMDIR
+    REFERENCED_FRAME_OF_REFERENCE_UID,
+    FRAME_OF_REFERENCE_UID,  # in a sequence
+    STUDY_INSTANCE_UID,  # in a sequence
+    SERIES_INSTANCE_UID,  # in a sequence
 })
-_DICOMDIR = "1.2.840.10008.1.3.10"
-
-
-def _top(ds: Dataset, tag: int) -> str:
-    """A top-level value as text, '' when absent or empty (explicit tag, no attribute magic).
-
-    Read from the stored bytes when still raw (the attributes asked for are ASCII: UIDs,
-    IDs, codes), else from the decoded value.
-    """
-    item = ds.get_item(tag)
-    if item is None:
-        return ""
-    if isinstance(item, RawDataElement) and isinstance(item.value, bytes) and item.VR != "SQ":
-        return item.value.decode("latin-1").strip(" \x00")
-    try:
-        value = ds[tag].value
-    except Exception:
-        return ""
-    if value is None:
-        return ""
-    return str(value).strip()
 
 
 @dataclass
@@ -77,13 +76,17 @@ class FileRecord:
 
 def make_record(ds: Dataset, meta: Dataset, rel: str, elements: Iterable[Element]) -> FileRecord:
     """Build the record of one file from its dataset and its already walked elements."""
-    pid = _top(ds, 0x00100020)
-    patient = pid if pid else _top(ds, 0x00100010)
-    sop_class = _top(ds, 0x00080016) or _top(meta, 0x00020002)
+    # Stored bytes, never decoded: these are ASCII, and a hostile value must not stop the record.
+    def top(tag: int, of: Dataset = ds) -> str:
+        return value_text(of, tag, stored=True)
+
+    pid = top(PATIENT_ID)
+    patient = pid if pid else top(PATIENT_NAME)
+    sop_class = top(SOP_CLASS_UID) or top(MEDIA_STORAGE_SOP_CLASS_UID, meta)
     pixel_hash = ""
-    if 0x7FE00010 in ds:
+    if PIXEL_DATA in ds:
         try:
-            item = ds.get_item(0x7FE00010)
+            item = ds.get_item(PIXEL_DATA)
             pix = item.value if item is not None else None
             if isinstance(pix, bytes):
                 # Head, tail and length identify an image well enough to pair it, at a
@@ -92,13 +95,12 @@ def make_record(ds: Dataset, meta: Dataset, rel: str, elements: Iterable[Element
                 pixel_hash = hashlib.blake2b(sample, digest_size=16).hexdigest()
         except Exception:
             pixel_hash = ""
-    weak = (sop_class, _top(ds, 0x00080060), _top(ds, 0x00200013), _top(ds, 0x00280010),
-            _top(ds, 0x00280011))
+    weak = (sop_class, top(MODALITY), top(INSTANCE_NUMBER), top(ROWS), top(COLUMNS))
     rec = FileRecord(
-        rel=rel, patient=patient, study=_top(ds, 0x0020000D), series=_top(ds, 0x0020000E),
-        sop=_top(ds, 0x00080018), sop_class=sop_class, frame_of_ref=_top(ds, 0x00200052),
+        rel=rel, patient=patient, study=top(STUDY_INSTANCE_UID), series=top(SERIES_INSTANCE_UID),
+        sop=top(SOP_INSTANCE_UID), sop_class=sop_class, frame_of_ref=top(FRAME_OF_REFERENCE_UID),
         strong=(*weak, pixel_hash) if pixel_hash else (), weak=weak,
-        is_dicomdir=_top(meta, 0x00020002) == _DICOMDIR,
+        is_dicomdir=top(MEDIA_STORAGE_SOP_CLASS_UID, meta) == MediaStorageDirectoryStorage,
     )
     times: dict[str, str] = {}
     days: list[tuple[Element, str]] = []
@@ -112,7 +114,7 @@ def make_record(ds: Dataset, meta: Dataset, rel: str, elements: Iterable[Element
             values = text_values(el.elem)
         else:
             continue
-        if el.tag in REF_TAGS and (el.depth > 0 or el.tag == 0x00041511):
+        if el.tag in REF_TAGS and (el.depth > 0 or el.tag == REFERENCED_SOP_INSTANCE_UID_IN_FILE):
             for v in values:
                 rec.refs.append((el.location, v.strip()))
         elif el.vr in ("DA", "DT", "TM") and len(values) == 1:
@@ -136,14 +138,21 @@ def make_record(ds: Dataset, meta: Dataset, rel: str, elements: Iterable[Element
 
 
 #: The TM attribute that gives a DA attribute its time of day.
-_TIME_OF = {
-    0x00080020: 0x00080030, 0x00080021: 0x00080031, 0x00080022: 0x00080032,
-    0x00080023: 0x00080033, 0x00080024: 0x00080034, 0x00080025: 0x00080035,
-    0x00100030: 0x00100032, 0x00400244: 0x00400245, 0x00400250: 0x00400251,
-    0x00400002: 0x00400003, 0x00400004: 0x00400005, 0x00181012: 0x00181014,
-    0x00181200: 0x00181201, 0x0040A121: 0x0040A122, 0x00321000: 0x00321001,
-    0x00321010: 0x00321011, 0x00321040: 0x00321041, 0x00321050: 0x00321051,
-}
+_TIME_OF = {tag_for(date): tag_for(time) for date, time in (
+    ("StudyDate", "StudyTime"), ("SeriesDate", "SeriesTime"),
+    ("AcquisitionDate", "AcquisitionTime"), ("ContentDate", "ContentTime"),
+    ("OverlayDate", "OverlayTime"), ("CurveDate", "CurveTime"),
+    ("PatientBirthDate", "PatientBirthTime"),
+    ("PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime"),
+    ("PerformedProcedureStepEndDate", "PerformedProcedureStepEndTime"),
+    ("ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime"),
+    ("ScheduledProcedureStepEndDate", "ScheduledProcedureStepEndTime"),
+    ("DateOfSecondaryCapture", "TimeOfSecondaryCapture"),
+    ("DateOfLastCalibration", "TimeOfLastCalibration"), ("Date", "Time"),
+    ("ScheduledStudyStartDate", "ScheduledStudyStartTime"),
+    ("ScheduledStudyStopDate", "ScheduledStudyStopTime"),
+    ("StudyArrivalDate", "StudyArrivalTime"), ("StudyCompletionDate", "StudyCompletionTime"),
+)}
 
 
 def _parse_tm(text: str) -> dt.time | None:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from pydicom.dataset import Dataset
 
+from pacsguard.dicom.tags import (
+    BURNED_IN_ANNOTATION,
+    MODALITY,
+    OVERLAY_DATA,
+    OVERLAY_ROWS,
+    PIXEL_DATA_TAGS,
+    RECOGNIZABLE_VISUAL_FEATURES,
+    SOP_CLASS_UID,
+    in_group,
+    is_overlay_group,
+)
+from pacsguard.dicom.values import value_text
 from pacsguard.profile.policy import Policy
-
-BURNED_IN_ANNOTATION = 0x00280301
-RECOGNIZABLE_VISUAL_FEATURES = 0x00280302
-MODALITY = 0x00080060
-SOP_CLASS_UID = 0x00080016
-PIXEL_DATA_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)
 
 #: Secondary Capture family: screen captures and scanned documents.
 SECONDARY_CAPTURE_CLASSES = frozenset({
@@ -31,13 +37,7 @@ ENCAPSULATED_CLASSES = frozenset({
 
 
 def _text(ds: Dataset, tag: int) -> str:
-    elem = ds.get(tag)
-    if elem is None or elem.value is None:
-        return ""
-    value = elem.value
-    if isinstance(value, bytes):
-        value = value.decode("latin-1")
-    return str(value).strip().strip("\x00").upper()
+    return value_text(ds, tag).upper()
 
 
 def document_risk(ds: Dataset) -> tuple[str, str] | None:
@@ -81,5 +81,6 @@ def pixel_risk(ds: Dataset, policy: Policy = _DEFAULT_POLICY) -> tuple[str, str]
 
 def embedded_overlay_groups(ds: Dataset) -> list[int]:
     """Overlay groups whose bitmap lives in the pixel data's unused high bits (no 60xx,3000)."""
-    groups = {t.group for t in ds.keys() if 0x6000 <= t.group <= 0x601E and t.group % 2 == 0}
-    return sorted(g for g in groups if (g << 16 | 0x3000) not in ds and (g << 16 | 0x0010) in ds)
+    groups = {t.group for t in ds.keys() if is_overlay_group(t.group)}
+    return sorted(g for g in groups
+                  if in_group(OVERLAY_DATA, g) not in ds and in_group(OVERLAY_ROWS, g) in ds)

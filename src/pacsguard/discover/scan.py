@@ -10,15 +10,31 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from pacsguard.dicom.fswalk import iter_files, rel_posix
+from pacsguard.dicom.reader import read_dicom_file
+from pacsguard.dicom.tags import (
+    ENCAPSULATED_DOCUMENT,
+    MEDIA_STORAGE_SOP_CLASS_UID,
+    MODALITY,
+    OVERLAY_COMMENTS,
+    OVERLAY_DATA,
+    OVERLAY_DESCRIPTION,
+    OVERLAY_LABEL,
+    PATIENT_ID,
+    PATIENT_NAME,
+    SERIES_INSTANCE_UID,
+    STUDY_INSTANCE_UID,
+    in_group,
+    is_overlay_group,
+)
+from pacsguard.dicom.values import value_text
 from pacsguard.discover.categories import CATEGORIES, categorize, keyword
 from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
 from pacsguard.discover.findings import mask_value
 from pacsguard.discover.identifiers import DEFAULT_STOPLIST, printable_runs
 from pacsguard.discover.matcher import norm_text
-from pacsguard.discover.records import _top
 from pacsguard.discover.risk import pixel_risk
 from pacsguard.discover.search import DICOMDIR_CLASS
-from pacsguard.discover.walk import iter_files, read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, NotDicom
 from pacsguard.profile import creator_known, disposition
 
@@ -146,16 +162,17 @@ def _risks(report: ScanReport, ds: Dataset, elements: list[Element], rel: str, p
     if risk is not None and risk[0] == "burned-in-annotation":
         _flag(report, "burned-in-annotation", "BurnedInAnnotation is YES", rel, patient)
     elif risk is not None:
-        modality = _top(ds, 0x00080060).upper()
+        modality = _stored(ds, MODALITY).upper()
         _flag(report, "burned-in-annotation",
               f"BurnedInAnnotation absent on a risky kind of image ({modality or 'no modality'})",
               rel, patient)
-    if 0x00420011 in ds:
+    if ENCAPSULATED_DOCUMENT in ds:
         _flag(report, "encapsulated-document", "EncapsulatedDocument present", rel, patient)
     for tag in list(ds.keys()):
         group, elem = tag.group, tag.element
-        if 0x6000 <= group <= 0x60FF and group % 2 == 0 and elem == 0x3000:
-            labelled = any((group << 16) | e in ds for e in (0x0022, 0x1500, 0x4000))
+        if is_overlay_group(group) and elem == OVERLAY_DATA & 0xFFFF:
+            labelled = any(in_group(t, group) in ds
+                           for t in (OVERLAY_DESCRIPTION, OVERLAY_LABEL, OVERLAY_COMMENTS))
             _flag(report, "overlay", "overlay plane with a text label or description"
                   if labelled else "overlay plane (may hold burned text)", rel, patient)
     creators: dict[tuple[int, str], bool] = {}
@@ -182,10 +199,10 @@ def _scan(root: Path, show_values: bool) -> ScanReport:
     patients: set[str] = set()
     studies: set[str] = set()
     series: set[str] = set()
-    for path in iter_files(root):
+    for path in iter_files([root], unique=True):
         report.files_total += 1
         try:
-            df = read_dicom(path)
+            df = read_dicom_file(path)
         except NotDicom:
             report.other_files += 1
             continue
@@ -195,13 +212,13 @@ def _scan(root: Path, show_values: bool) -> ScanReport:
         report.dicom_files += 1
         rel = rel_posix(path, root)
         ds = df.ds
-        patient = _top(ds, 0x00100020) or _top(ds, 0x00100010)
-        if _top(df.file_meta, 0x00020002) == DICOMDIR_CLASS:
+        patient = _stored(ds, PATIENT_ID) or _stored(ds, PATIENT_NAME)
+        if _stored(df.file_meta, MEDIA_STORAGE_SOP_CLASS_UID) == DICOMDIR_CLASS:
             report.dicomdirs += 1  # an index of the others: not an instance of its own
         else:
             patients.add(patient)
-            studies.add(_top(ds, 0x0020000D))
-            series.add(_top(ds, 0x0020000E))
+            studies.add(_stored(ds, STUDY_INSTANCE_UID))
+            series.add(_stored(ds, SERIES_INSTANCE_UID))
         elements = list(walk(df.file_meta)) + list(walk(ds))
         words = _person_words(elements)
         for el in elements:
@@ -238,3 +255,8 @@ def _scan(root: Path, show_values: bool) -> ScanReport:
     report.counts = {"patients": len(patients), "studies": len(studies), "series": len(series),
                      "instances": report.dicom_files - report.dicomdirs}
     return report
+
+
+def _stored(ds: Dataset, tag: int) -> str:
+    """A grouping key as stored (never decoded: a hostile file's key cannot fail)."""
+    return value_text(ds, tag, stored=True)

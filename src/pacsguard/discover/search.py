@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydicom.uid import ExplicitVRBigEndian
+
+from pacsguard.dicom.reader import DicomFile
+from pacsguard.dicom.tags import ENCAPSULATED_DOCUMENT, TRANSFER_SYNTAX_UID, is_bulk, tag_for
 from pacsguard.discover.categories import NUMERIC_VRS, TEXT_VRS
-from pacsguard.discover.elements import Element, is_bulk, text_encoding, text_values, walk
+from pacsguard.discover.elements import Element, text_encoding, text_values, walk
 from pacsguard.discover.findings import Leak
 from pacsguard.discover.identifiers import IdentifierIndex, IdentInfo, source_label
 from pacsguard.discover.judge import PERSONAL, Source, declared_options, identifies, location_keeps
 from pacsguard.discover.matcher import norm_bytes, norm_text
-from pacsguard.discover.walk import DicomFile
 from pacsguard.profile.options import Option
 
 __all__ = ["DICOMDIR_CLASS", "search_bytes", "search_dicom", "search_names"]
@@ -95,12 +98,14 @@ class _Collector:
 
 _VERBS = {"X": "removes", "Z": "empties", "D": "replaces", "U": "replaces"}
 _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "OB or OW", "US or OW"})
-_TEXT_BEARING = frozenset({0x00420011})  # Encapsulated Document: a PDF or CDA holds text
+_TEXT_BEARING = frozenset({ENCAPSULATED_DOCUMENT})  # a PDF or CDA holds text
 _IN_TERMS = frozenset({"name", "contact", "uid"})
 #: Code Sequence Macro attributes (PS3.3 Table 8.8-1): code values, meanings, schemes.
-CODE_TAGS = frozenset({0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080105, 0x00080106,
-                       0x00080107, 0x0008010B, 0x0008010D, 0x0008010F, 0x00080117, 0x00080118,
-                       0x00080119, 0x00080120, 0x00080121, 0x00080122})
+CODE_TAGS = frozenset(tag_for(k) for k in (
+    "CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning", "MappingResource",
+    "ContextGroupVersion", "ContextGroupLocalVersion", "ContextGroupExtensionFlag",
+    "ContextGroupExtensionCreatorUID", "ContextIdentifier", "ContextUID", "MappingResourceUID",
+    "LongCodeValue", "URNCodeValue", "EquivalentCodeSequence", "MappingResourceName"))
 
 
 def _scan_element(col: _Collector, el: Element, prefix: str, kind: str) -> None:
@@ -148,7 +153,8 @@ def _scan_element(col: _Collector, el: Element, prefix: str, kind: str) -> None:
 
 def _simple_charset(df: DicomFile) -> bool:
     """True when text values are stored as ASCII, Latin-1 or UTF-8, little endian."""
-    if 0x00020010 in df.file_meta and str(df.file_meta[0x00020010].value) == "1.2.840.10008.1.2.2":
+    meta = df.file_meta
+    if TRANSFER_SYNTAX_UID in meta and str(meta[TRANSFER_SYNTAX_UID].value) == ExplicitVRBigEndian:
         return False  # big endian: keep the decoding path
     return text_encoding(df.ds) is not None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -18,6 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
+from pacsguard.dicom.fswalk import iter_files, rel_posix
+from pacsguard.dicom.reader import read_dicom_file
+from pacsguard.dicom.settings import pydicom_scope
 from pacsguard.discover.dates import check_dates, shifted_locations
 from pacsguard.discover.findings import Leak, VerifyReport, mask_value
 from pacsguard.discover.identifiers import DEFAULT_MIN_LENGTH, IdentifierIndex
@@ -34,7 +36,6 @@ from pacsguard.discover.records import FileRecord
 from pacsguard.discover.search import search_names
 from pacsguard.discover.uids import check_grouping, check_references, counts, pair_records
 from pacsguard.discover.validity import dciodvfy_available, new_errors
-from pacsguard.discover.walk import iter_files, read_dicom, rel_posix
 from pacsguard.errors import CorruptDicom, InputError, NotDicom, UsageError
 
 __all__ = ["verify_trees"]
@@ -90,8 +91,7 @@ def verify_trees(
     if mode not in ("sample", "all", "off"):
         raise UsageError(f"dciodvfy must be 'sample', 'all' or 'off', not {dciodvfy!r}")
     # pydicom warnings quote values ("Invalid value for VR UI: 'ACC2111...'"): never show them.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pydicom_scope():
         return _verify(originals, deidentified, show_values, pixel_detector, pixels, mode,
                        min_length, workers or os.cpu_count() or 1)
 
@@ -130,7 +130,7 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
     index = IdentifierIndex(min_length=min_length)
 
     # Pass 1: originals.
-    orig_files = list(iter_files(originals))
+    orig_files = list(iter_files([originals], unique=True))
     pool = _pool(len(orig_files), workers)
     try:
         parts: list[IndexPart] = _map(pool, index_chunk, [
@@ -151,7 +151,7 @@ def _verify(originals: Path, deidentified: Path, show_values: bool, pixel_detect
     index.matcher  # compile once here, so forked workers inherit it  # noqa: B018
 
     # Pass 2: outputs.
-    out_files = list(iter_files(deidentified))
+    out_files = list(iter_files([deidentified], unique=True))
     pool = _pool(len(out_files), workers, index=index, show_values=show_values,
                  all_pixels=pixels == "all")
     try:
@@ -239,7 +239,7 @@ def _drop_shifted_coincidences(leaks: list[Leak], usual_days: dict[str, int],
     explained: set[tuple[str, str]] = set()
     for rel, locations in suspects.items():
         try:
-            df = read_dicom(root / rel)
+            df = read_dicom_file(root / rel)
         except (NotDicom, CorruptDicom):
             continue
         explained.update((rel, loc) for loc in shifted_locations(df.ds, locations, index,
@@ -312,7 +312,7 @@ def _pixels(report: VerifyReport, detector: str | None, pixels: str,
         todo = sorted(out_risky | {r for r, o in pairs.items() if o.rel in orig_risky})
         for rel in todo:
             try:
-                df = read_dicom(deidentified / rel if deidentified.is_dir() else deidentified)
+                df = read_dicom_file(deidentified / rel if deidentified.is_dir() else deidentified)
             except (NotDicom, CorruptDicom):
                 continue
             owner = pairs.get(rel)

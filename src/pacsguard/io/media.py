@@ -9,7 +9,6 @@ records are built from the de-identified files themselves, so they agree with th
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,8 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.fileset import FileSet
 
+from pacsguard.dicom.settings import pydicom_scope
+from pacsguard.dicom.tags import STUDY_DATE, STUDY_ID, STUDY_INSTANCE_UID, STUDY_TIME
 from pacsguard.errors import OutputError
 
 FILESET_ID = "PACSGUARD"
@@ -25,10 +26,10 @@ FILESET_ID = "PACSGUARD"
 # Directory records need some keys that the profile empties (Z): the media copy gets dummies
 # derived from pseudonymous values only. (tag, VR, dummy maker)
 _RECORD_KEYS: tuple[tuple[int, str, Callable[[Dataset], str]], ...] = (
-    (0x00200010, "SH", lambda ds: "S" + hashlib.sha256(str(ds.get(0x0020000D).value).encode())
-     .hexdigest()[:7].upper()),  # Study ID, from the (new) Study Instance UID
-    (0x00080020, "DA", lambda ds: "19000101"),  # Study Date (removed by the Basic Profile)
-    (0x00080030, "TM", lambda ds: "000000"),  # Study Time
+    (STUDY_ID, "SH", lambda ds: "S" + hashlib.sha256(str(ds.get(STUDY_INSTANCE_UID).value)
+                                                     .encode()).hexdigest()[:7].upper()),
+    (STUDY_DATE, "DA", lambda ds: "19000101"),  # removed by the Basic Profile
+    (STUDY_TIME, "TM", lambda ds: "000000"),
 )
 
 
@@ -59,8 +60,7 @@ def write_media(files: Iterable[Path], media_dir: Path) -> int:
     fs = FileSet()
     fs.ID = FILESET_ID
     count = 0
-    with warnings.catch_warnings(), _staged(fs):
-        warnings.simplefilter("ignore")  # pydicom warns with element values
+    with pydicom_scope(), _staged(fs):  # pydicom warns with element values
         for path in sorted(files):
             try:
                 fs.add(_with_record_keys(dcmread(path)))

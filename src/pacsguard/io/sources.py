@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from pacsguard.dicom.fswalk import WalkStats, iter_files
 from pacsguard.errors import InputError
-from pacsguard.fswalk import WalkStats, walk_tree
 
 __all__ = ["FolderSource", "Source"]
 
@@ -38,8 +38,9 @@ class Source(Protocol):
 class FolderSource:
     """Files and folder trees on a local file system.
 
-    Files at any depth, sorted; links follow :mod:`pacsguard.fswalk`'s rule (only inside the
-    input root); folders in ``exclude`` (the output and side folders) are never entered.
+    Files at any depth, sorted; links follow the one walker's rule
+    (:mod:`pacsguard.dicom.fswalk`: only inside the input root); folders in ``exclude`` (the
+    output and side folders) are never entered.
     """
 
     def __init__(self, roots: list[Path], exclude: tuple[Path, ...] = ()) -> None:
@@ -56,15 +57,7 @@ class FolderSource:
 
     def paths(self, stats: WalkStats | None = None) -> Iterator[Path]:
         """Every regular file under the roots (files given directly are yielded as they are)."""
-        stats = self.stats if stats is None else stats
-        excluded = frozenset(p.resolve() for p in self.exclude)
-        for n, root in enumerate(self.roots, 1):
-            if not root.exists():
-                raise InputError(f"input #{n} of {len(self.roots)} does not exist")
-            if root.is_file():
-                yield root
-                continue
-            yield from walk_tree(root, stats, excluded)
+        return iter_files(self.roots, self.stats if stats is None else stats, self.exclude)
 
     def handles(self) -> Iterator[str]:
         for path in self.paths():

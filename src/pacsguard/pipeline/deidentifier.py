@@ -16,11 +16,14 @@ from pathlib import Path
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from pacsguard.batch.reader import is_dicomdir, quiet_pydicom, read_dicom, read_dicom_bytes
 from pacsguard.deid.engine import HeaderEngine
 from pacsguard.deid.keys import SecretKey
 from pacsguard.deid.leakguard import LeakGuard, person_names
 from pacsguard.deid.marking import mark
+from pacsguard.dicom.reader import is_dicomdir, parse_dicom, read_dicom
+from pacsguard.dicom.settings import pydicom_scope
+from pacsguard.dicom.tags import MODALITY, PATIENT_NAME
+from pacsguard.dicom.values import value_text
 from pacsguard.discover.risk import document_risk, embedded_overlay_groups, pixel_risk
 from pacsguard.errors import FailClosed, FileRejected, NotDicom
 from pacsguard.outcome import Outcome
@@ -33,9 +36,6 @@ from pacsguard.profile.policy import Policy
 __all__ = ["Deidentifier"]
 
 log = logging.getLogger("pacsguard.pipeline")
-
-PATIENT_NAME = 0x00100010
-MODALITY = 0x00080060
 
 
 class Deidentifier:
@@ -52,7 +52,6 @@ class Deidentifier:
 
     def __init__(self, policy: Policy, key: SecretKey, *, linkage: bool = False,
                  want_thumbnails: bool = False, show_values: bool = False) -> None:
-        quiet_pydicom()
         self.policy = policy
         self.key = key
         self.linkage = linkage
@@ -63,6 +62,10 @@ class Deidentifier:
     def process(self, source: Path | bytes | Dataset, handle: str = "") -> InstanceResult:
         """De-identify one instance: a file, its bytes, or a parsed dataset (left untouched:
         the pipeline works on a copy). ``handle`` is echoed back in the result."""
+        with pydicom_scope():  # tolerant and silent: pydicom's warnings quote values
+            return self._process(source, handle)
+
+    def _process(self, source: Path | bytes | Dataset, handle: str) -> InstanceResult:
         size = 0
         ds: Dataset
         try:
@@ -71,7 +74,7 @@ class Deidentifier:
                 ds = read_dicom(source, self.policy.limits)
             elif isinstance(source, bytes | bytearray | memoryview):
                 size = len(source)
-                ds = read_dicom_bytes(bytes(source), self.policy.limits)
+                ds = parse_dicom(bytes(source), self.policy.limits)
             else:
                 ds = _in_memory(source)
             return self._chain(ds, handle, size)
@@ -110,8 +113,8 @@ class Deidentifier:
         # 2. header: the original is indexed first (what verify would search for)
         index = self._guard.index(ds)
         ctx = self.engine.context_for(ds, names=person_names(index))
-        name = _text(ds, PATIENT_NAME) if self.linkage else ""
-        modality = _text(ds, MODALITY).strip().upper()
+        name = value_text(ds, PATIENT_NAME) if self.linkage else ""
+        modality = value_text(ds, MODALITY).upper()
         pixel_ids = sorted(ctx.ids.all_strings()) if needs_pixels else []
         header = self.engine.deidentify(ds, ctx)
         # 3. pixels
@@ -146,8 +149,3 @@ def _in_memory(source: Dataset) -> Dataset:
     if "TransferSyntaxUID" not in meta:
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
     return ds
-
-
-def _text(ds: Dataset, tag: int) -> str:
-    elem = ds.get(tag)
-    return "" if elem is None or elem.value is None else str(elem.value)

@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
 from pydicom.uid import (
     UID,
     DeflatedExplicitVRLittleEndian,
@@ -44,23 +43,25 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from pacsguard.dicom.tags import (
+    BITS_ALLOCATED,
+    BITS_STORED,
+    DOUBLE_FLOAT_PIXEL_DATA,
+    EXTENDED_OFFSET_TABLE,
+    EXTENDED_OFFSET_TABLE_LENGTHS,
+    FLOAT_PIXEL_DATA,
+    LOSSY_IMAGE_COMPRESSION,
+    PHOTOMETRIC_INTERPRETATION,
+    PIXEL_DATA,
+    PLANAR_CONFIGURATION,
+    SAMPLES_PER_PIXEL,
+    TRANSFER_SYNTAX_UID,
+)
 from pacsguard.errors import FailClosed
 
 __all__ = ["REENCODE", "Decoded", "decode", "encode", "output_syntax"]
 
 _log = logging.getLogger(__name__)
-TAG_PIXEL_DATA = Tag(0x7FE0, 0x0010)
-TAG_FLOAT_PIXEL_DATA = Tag(0x7FE0, 0x0008)
-TAG_DOUBLE_PIXEL_DATA = Tag(0x7FE0, 0x0009)
-TAG_EXT_OFFSET_TABLE = Tag(0x7FE0, 0x0001)
-TAG_EXT_OFFSET_LENGTHS = Tag(0x7FE0, 0x0002)
-TAG_PHOTOMETRIC = Tag(0x0028, 0x0004)
-TAG_PLANAR_CONFIG = Tag(0x0028, 0x0006)
-TAG_BITS_ALLOCATED = Tag(0x0028, 0x0100)
-TAG_BITS_STORED = Tag(0x0028, 0x0101)
-TAG_PIXEL_REPRESENTATION = Tag(0x0028, 0x0103)
-TAG_SAMPLES = Tag(0x0028, 0x0002)
-TAG_LOSSY = Tag(0x0028, 0x2110)
 
 NATIVE_LE = frozenset({ExplicitVRLittleEndian, ImplicitVRLittleEndian})
 LOSSLESS_INPUTS = frozenset(
@@ -117,7 +118,7 @@ class Decoded:
 
 def _syntax(ds: Dataset) -> UID:
     meta = getattr(ds, "file_meta", None)
-    elem = meta.get(Tag(0x0002, 0x0010)) if meta is not None else None
+    elem = meta.get(TRANSFER_SYNTAX_UID) if meta is not None else None
     if elem is None or not elem.value:
         raise FailClosed("pixel-decode", "the file has no transfer syntax in its file meta")
     return UID(str(elem.value))
@@ -134,15 +135,15 @@ def decode(ds: Dataset) -> Decoded:
     """
     from pydicom.pixels.decoders.base import get_decoder
 
-    if TAG_FLOAT_PIXEL_DATA in ds or TAG_DOUBLE_PIXEL_DATA in ds:
+    if FLOAT_PIXEL_DATA in ds or DOUBLE_FLOAT_PIXEL_DATA in ds:
         raise FailClosed("pixel-unsupported", "float pixel data cannot be redacted")
-    if TAG_PIXEL_DATA not in ds:
+    if PIXEL_DATA not in ds:
         raise FailClosed("pixel-decode", "the dataset has no Pixel Data")
     tsyntax = _syntax(ds)
     if tsyntax == ExplicitVRBigEndian:
         # Other OB/OW values (LUTs, overlays) would need byte-swapping too; retired syntax.
         raise FailClosed("pixel-unsupported", "big endian pixel data is not rewritten")
-    bits = ds.get(TAG_BITS_ALLOCATED)
+    bits = ds.get(BITS_ALLOCATED)
     if bits is None or int(bits.value) not in (8, 16):
         raise FailClosed("pixel-unsupported", "only 8- and 16-bit pixel data can be redacted")
     try:
@@ -157,19 +158,19 @@ def decode(ds: Dataset) -> Decoded:
     except Exception as exc:  # any backend failure means we cannot see the pixels
         why = type(exc).__name__
         raise FailClosed("pixel-decode", f"pixel data cannot be decoded ({why})") from exc
-    samples = int(ds.get(TAG_SAMPLES).value) if TAG_SAMPLES in ds else 1
+    samples = int(ds.get(SAMPLES_PER_PIXEL).value) if SAMPLES_PER_PIXEL in ds else 1
     nframes = int(meta.get("number_of_frames", 1))
     want_ndim = 4 if samples > 1 else 3
     if arr.ndim == want_ndim - 1:
         arr = arr[np.newaxis, ...]
     if arr.ndim != want_ndim or arr.shape[0] != nframes:
         raise FailClosed("pixel-decode", "decoded pixel data has an unexpected shape")
-    photometric = str(meta.get("photometric_interpretation", ds.get(TAG_PHOTOMETRIC).value))
+    photometric = str(meta.get("photometric_interpretation", ds.get(PHOTOMETRIC_INTERPRETATION).value))
     if photometric == "YBR_FULL_422":  # the decoders removed the sub-sampling already
         photometric = "YBR_FULL"
     if photometric not in {"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "PALETTE COLOR"}:
         raise FailClosed("pixel-unsupported", f"photometric interpretation {photometric}")
-    bits_stored = int(ds.get(TAG_BITS_STORED).value) if TAG_BITS_STORED in ds else int(bits.value)
+    bits_stored = int(ds.get(BITS_STORED).value) if BITS_STORED in ds else int(bits.value)
     return Decoded(np.ascontiguousarray(arr), photometric, bits_stored, tsyntax)
 
 
@@ -207,8 +208,8 @@ def _encode_jpeg_lossless(ds: Dataset, frames: Array, bits_stored: int) -> None:
     native = (ds.PixelData, ds.file_meta.TransferSyntaxUID)
     try:
         ds.PixelData = encapsulate([encode_frame(f, bits_stored) for f in frames])
-        ds[TAG_PIXEL_DATA].VR = "OB"
-        ds[TAG_PIXEL_DATA].is_undefined_length = True
+        ds[PIXEL_DATA].VR = "OB"
+        ds[PIXEL_DATA].is_undefined_length = True
         ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1
         opts: dict[str, Any] = {"as_rgb": False}
         back, _ = get_decoder(JPEGLosslessSV1).as_array(ds, **opts)
@@ -219,8 +220,8 @@ def _encode_jpeg_lossless(ds: Dataset, frames: Array, bits_stored: int) -> None:
     else:
         _log.warning("JPEG Lossless re-encoding did not decode back exactly; written uncompressed")
     ds.PixelData, ds.file_meta.TransferSyntaxUID = native
-    ds[TAG_PIXEL_DATA].VR = "OW" if frames.dtype.itemsize > 1 else "OB"
-    ds[TAG_PIXEL_DATA].is_undefined_length = False
+    ds[PIXEL_DATA].VR = "OW" if frames.dtype.itemsize > 1 else "OB"
+    ds[PIXEL_DATA].is_undefined_length = False
 
 
 def _native_bytes(frames: Array, bits_allocated: int) -> bytes:
@@ -243,19 +244,19 @@ def encode(ds: Dataset, dec: Decoded) -> UID:
         frames = convert_color_space(frames.copy(), "YBR_FULL", "RGB", per_frame=True)
         photometric = "RGB"
     samples = frames.shape[-1] if frames.ndim == 4 else 1
-    bits_allocated = int(ds[TAG_BITS_ALLOCATED].value)
-    ds[TAG_PHOTOMETRIC].value = photometric
+    bits_allocated = int(ds[BITS_ALLOCATED].value)
+    ds[PHOTOMETRIC_INTERPRETATION].value = photometric
     if samples > 1:
         ds.PlanarConfiguration = 0
-    elif TAG_PLANAR_CONFIG in ds:
-        del ds[TAG_PLANAR_CONFIG]
-    for tag in (TAG_EXT_OFFSET_TABLE, TAG_EXT_OFFSET_LENGTHS):
+    elif PLANAR_CONFIGURATION in ds:
+        del ds[PLANAR_CONFIGURATION]
+    for tag in (EXTENDED_OFFSET_TABLE, EXTENDED_OFFSET_TABLE_LENGTHS):
         if tag in ds:
             del ds[tag]
-    if not dec.lossless_input and TAG_LOSSY not in ds:
+    if not dec.lossless_input and LOSSY_IMAGE_COMPRESSION not in ds:
         ds.LossyImageCompression = "01"  # the values already went through a lossy codec
     ds.PixelData = _native_bytes(frames, bits_allocated)
-    elem = ds[TAG_PIXEL_DATA]
+    elem = ds[PIXEL_DATA]
     elem.VR = "OW" if bits_allocated > 8 else "OB"
     elem.is_undefined_length = False
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian if out not in NATIVE_LE else out
@@ -268,7 +269,7 @@ def encode(ds: Dataset, dec: Decoded) -> UID:
         if out == JPEG2000Lossless and photometric == "RGB":
             # openjpeg applies the reversible colour transform to RGB: PS3.5 8.2.4 names
             # that YBR_RCT (dciodvfy refuses RGB there); decoders give RGB back either way.
-            ds[TAG_PHOTOMETRIC].value = "YBR_RCT"  # ``dec`` keeps RGB: its frames are RGB
+            ds[PHOTOMETRIC_INTERPRETATION].value = "YBR_RCT"  # ``dec`` keeps RGB: its frames are RGB
     elif out == JPEGLosslessSV1:
         _encode_jpeg_lossless(ds, frames, dec.bits_stored)
     elif out == DeflatedExplicitVRLittleEndian:

@@ -18,8 +18,16 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
-from pydicom.tag import Tag
 
+from pacsguard.dicom.tags import (
+    BURNED_IN_ANNOTATION,
+    DOUBLE_FLOAT_PIXEL_DATA,
+    FLOAT_PIXEL_DATA,
+    OVERLAY_DATA,
+    PIXEL_DATA,
+    TRANSFER_SYNTAX_UID,
+    in_group,
+)
 from pacsguard.errors import FailClosed
 from pacsguard.pixels import codecs, overlays
 from pacsguard.pixels.classify import Classification, IdentifierMatcher, canonical, classify
@@ -31,8 +39,6 @@ from pacsguard.profile.pixels import Detector, PixelMode, RegionRule
 
 __all__ = ["PixelPolicy", "PixelResult", "TextBox", "clean_pixels", "detect_text"]
 
-TAG_BURNED_IN = Tag(0x0028, 0x0301)
-TAG_PIXEL_DATA = Tag(0x7FE0, 0x0010)
 
 
 @dataclass(frozen=True)
@@ -169,8 +175,8 @@ def detect_text(ds: Dataset, identifiers: Sequence[str], detector: str = "rapido
 
 
 def _set_burned_in_no(ds: Dataset) -> None:
-    if TAG_BURNED_IN in ds:
-        ds[TAG_BURNED_IN].value = "NO"
+    if BURNED_IN_ANNOTATION in ds:
+        ds[BURNED_IN_ANNOTATION].value = "NO"
     else:
         ds.BurnedInAnnotation = "NO"
 
@@ -214,10 +220,10 @@ def clean_pixels(
     """
     detector = get_detector(policy.detector)
     matcher = IdentifierMatcher.build(identifiers)
-    ts_elem = ds.file_meta.get(Tag(0x0002, 0x0010))
+    ts_elem = ds.file_meta.get(TRANSFER_SYNTAX_UID)
     ts_in = str(ts_elem.value) if ts_elem is not None else ""
-    if TAG_PIXEL_DATA not in ds:
-        if Tag(0x7FE0, 0x0008) in ds or Tag(0x7FE0, 0x0009) in ds:
+    if PIXEL_DATA not in ds:
+        if FLOAT_PIXEL_DATA in ds or DOUBLE_FLOAT_PIXEL_DATA in ds:
             raise FailClosed("pixel-unsupported", "float pixel data cannot be redacted")
         overlays.remove_overlays(ds)
         _set_burned_in_no(ds)
@@ -227,7 +233,7 @@ def clean_pixels(
     # Retired overlays living in unused high bits of Pixel Data: decoding masked them
     # off, so the pixels must be written back even when no text is found.
     embedded = embedded_overlays or any(
-        Tag(g, 0x3000) not in ds for g in overlays.overlay_groups(ds))
+        in_group(OVERLAY_DATA, g) not in ds for g in overlays.overlay_groups(ds))
     nframes, rows, cols = dec.frames.shape[:3]
     # all-text blanks every line whatever it says: finding is enough, reading is skipped.
     found, displays = _scan(ds, dec, detector, matcher, read=policy.mode is not PixelMode.ALL_TEXT)

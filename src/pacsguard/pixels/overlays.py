@@ -11,6 +11,8 @@ from __future__ import annotations
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
+from pacsguard.dicom.tags import is_overlay_group
+
 __all__ = ["overlay_groups", "remove_overlays"]
 
 
@@ -19,8 +21,8 @@ def _tags(ds: Dataset) -> list[BaseTag]:
 
 
 def overlay_groups(ds: Dataset) -> list[int]:
-    """Even groups 0x6000..0x601E present in ``ds``."""
-    return sorted({t.group for t in _tags(ds) if 0x6000 <= t.group <= 0x601E and t.group % 2 == 0})
+    """The overlay groups (even, 6000-601E) present in ``ds``."""
+    return sorted({t.group for t in _tags(ds) if is_overlay_group(t.group)})
 
 
 def remove_overlays(ds: Dataset) -> int:

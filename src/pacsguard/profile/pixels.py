@@ -28,8 +28,16 @@ from enum import StrEnum
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag, Tag
 
+from pacsguard.dicom.tags import (
+    COLUMNS,
+    IMAGE_TYPE,
+    MANUFACTURER,
+    MANUFACTURER_MODEL_NAME,
+    ROWS,
+    SOP_CLASS_UID,
+)
+from pacsguard.dicom.values import value_text
 from pacsguard.errors import PolicyError
 
 __all__ = ["DEFAULT_PIXELS", "Detector", "PixelMode", "PixelSettings", "Rect", "RegionRule",
@@ -53,25 +61,8 @@ class PixelMode(StrEnum):
     PHI_TEXT = "phi-text"
 
 
-TAG_MANUFACTURER = Tag(0x0008, 0x0070)
-TAG_MODEL = Tag(0x0008, 0x1090)
-TAG_ROWS = Tag(0x0028, 0x0010)
-TAG_COLUMNS = Tag(0x0028, 0x0011)
-TAG_SOP_CLASS = Tag(0x0008, 0x0016)
-TAG_IMAGE_TYPE = Tag(0x0008, 0x0008)
-
 _RULE_KEYS = ("name", "rects", "manufacturer", "model", "rows", "columns", "sop_class_uid",
               "image_type")
-
-
-def _text(ds: Dataset, tag: BaseTag) -> str:
-    elem = ds.get(tag)
-    if elem is None or elem.value is None:
-        return ""
-    value = elem.value
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    return str(value)
 
 
 def _contains_any(haystack: str, pattern: str) -> bool:
@@ -95,20 +86,20 @@ class RegionRule:
     def matches(self, ds: Dataset) -> bool:
         """True when every condition of the rule holds for ``ds``."""
         if self.manufacturer is not None and not _contains_any(
-            _text(ds, TAG_MANUFACTURER), self.manufacturer
+            value_text(ds, MANUFACTURER), self.manufacturer
         ):
             return False
-        if self.model is not None and not _contains_any(_text(ds, TAG_MODEL), self.model):
+        if self.model is not None and not _contains_any(value_text(ds, MANUFACTURER_MODEL_NAME), self.model):
             return False
-        for tag, want in ((TAG_ROWS, self.rows), (TAG_COLUMNS, self.columns)):
-            if want is not None and _text(ds, tag) != str(want):
+        for tag, want in ((ROWS, self.rows), (COLUMNS, self.columns)):
+            if want is not None and value_text(ds, tag) != str(want):
                 return False
-        if self.sop_class_uid is not None and _text(ds, TAG_SOP_CLASS) not in {
+        if self.sop_class_uid is not None and value_text(ds, SOP_CLASS_UID) not in {
             u.strip() for u in self.sop_class_uid.split("|")
         }:
             return False
         if self.image_type:
-            have = {v.strip().upper() for v in _text(ds, TAG_IMAGE_TYPE).split("\\")}
+            have = {v.strip().upper() for v in value_text(ds, IMAGE_TYPE).split("\\")}
             if not all(v.upper() in have for v in self.image_type):
                 return False
         return True

@@ -1,7 +1,8 @@
 """Lookups into the generated PS3.15 Table E.1-1, tag patterns included.
 
 The table applies at every nesting level. Patterns: curves ``(50xx,xxxx)``, overlay data
-``(60xx,3000)`` and comments ``(60xx,4000)``, and private attributes ``(gggg,eeee)`` with
+``(60xx,3000)`` and comments ``(60xx,4000)`` (``xx`` ranging over the repeating groups of
+:mod:`pacsguard.dicom.tags`: even, up to 1E), and private attributes ``(gggg,eeee)`` with
 ``gggg`` odd.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from pacsguard.dicom.tags import OVERLAY_COMMENTS, OVERLAY_DATA, is_curve_group, is_overlay_group
 from pacsguard.profile._e11_table import ROWS
 from pacsguard.profile.actions import Action, resolve_choice
 from pacsguard.profile.options import OPTION_COLUMNS, Option
@@ -68,16 +70,6 @@ ALL_RULES: MappingProxyType[str, E11Rule] = MappingProxyType(
 )
 
 
-def is_curve_group(group: int) -> bool:
-    """Curves: even groups 5000-50FE (retired repeating group)."""
-    return 0x5000 <= group <= 0x50FF and group % 2 == 0
-
-
-def is_overlay_group(group: int) -> bool:
-    """Overlays: even groups 6000-601E (repeating group)."""
-    return 0x6000 <= group <= 0x60FF and group % 2 == 0
-
-
 def rule_for(tag: int) -> E11Rule | None:
     """The Table E.1-1 row that governs ``tag``, or None if the table does not list it."""
     found = _EXACT.get(tag)
@@ -89,8 +81,8 @@ def rule_for(tag: int) -> E11Rule | None:
     if is_curve_group(group):
         return CURVE_RULE
     if is_overlay_group(group):
-        if elem == 0x3000:
+        if elem == OVERLAY_DATA & 0xFFFF:
             return OVERLAY_DATA_RULE
-        if elem == 0x4000:
+        if elem == OVERLAY_COMMENTS & 0xFFFF:
             return OVERLAY_COMMENTS_RULE
     return None

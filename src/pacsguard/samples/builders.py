@@ -18,6 +18,17 @@ from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
+from pacsguard.dicom.tags import (
+    OVERLAY_BIT_POSITION,
+    OVERLAY_BITS_ALLOCATED,
+    OVERLAY_COLUMNS,
+    OVERLAY_DATA,
+    OVERLAY_DESCRIPTION,
+    OVERLAY_LABEL,
+    OVERLAY_ORIGIN,
+    OVERLAY_ROWS,
+    OVERLAY_TYPE,
+)
 from pacsguard.samples.people import FakePatient
 from pacsguard.samples.private import add_private_blocks
 from pacsguard.samples.sr import add_sr_content
@@ -238,15 +249,15 @@ def _overlay(ds: FileDataset, patient: FakePatient) -> None:
     bits[rows // 8 : rows // 8 + 3, cols // 8 : cols - cols // 8] = 1  # an underline
     bits[rows // 4 : rows // 2, cols // 4] = 1  # and an arrow shaft
     packed = np.packbits(bits.ravel(), bitorder="little").tobytes()
-    ds.add_new(0x60000010, "US", rows)
-    ds.add_new(0x60000011, "US", cols)
-    ds.add_new(0x60000022, "LO", f"Marked by {patient.performing_physician} for {patient.name}")
-    ds.add_new(0x60000040, "CS", "G")
-    ds.add_new(0x60000050, "SS", [1, 1])
-    ds.add_new(0x60000100, "US", 1)
-    ds.add_new(0x60000102, "US", 0)
-    ds.add_new(0x60001500, "LO", f"{patient.free_text_name} {patient.patient_id}")
-    ds.add_new(0x60003000, "OW", packed + b"\0" * (len(packed) % 2))
+    ds.add_new(OVERLAY_ROWS, "US", rows)
+    ds.add_new(OVERLAY_COLUMNS, "US", cols)
+    ds.add_new(OVERLAY_DESCRIPTION, "LO", f"Marked by {patient.performing_physician} for {patient.name}")
+    ds.add_new(OVERLAY_TYPE, "CS", "G")
+    ds.add_new(OVERLAY_ORIGIN, "SS", [1, 1])
+    ds.add_new(OVERLAY_BITS_ALLOCATED, "US", 1)
+    ds.add_new(OVERLAY_BIT_POSITION, "US", 0)
+    ds.add_new(OVERLAY_LABEL, "LO", f"{patient.free_text_name} {patient.patient_id}")
+    ds.add_new(OVERLAY_DATA, "OW", packed + b"\0" * (len(packed) % 2))
 
 
 def _mr(

@@ -13,6 +13,7 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
+from pacsguard.dicom.tags import OVERLAY_DATA, PIXEL_DATA
 from pacsguard.samples.people import FakePatient
 
 __all__ = ["find_planted", "identifier_set"]
@@ -38,7 +39,7 @@ _TEXT_VRS = frozenset(
         "UT",
     }
 )
-_SKIP = frozenset({0x7FE00010, 0x60003000})  # pixel and overlay bits: no text in there
+_SKIP = frozenset({PIXEL_DATA, OVERLAY_DATA})  # pixel and overlay bits: no text in there
 
 
 def identifier_set(patient: FakePatient) -> dict[str, list[str]]:

@@ -4,8 +4,8 @@ pydicom trusts lengths, counts and geometry: a lie costs memory, time, a Recursi
 exception deep in the writer. :func:`prescan` walks the element structure the way pydicom will
 (same implicit/explicit guesses), without building values, and raises a
 :class:`~pacsguard.errors.FileRejected` with a precise reason code for the first defect or
-exceeded :class:`~pacsguard.limits.Limits`. Both readers (``deid``'s and ``scan``/``verify``'s)
-call it. Reasons name tags, never values.
+exceeded :class:`~pacsguard.limits.Limits`. The reader (:mod:`pacsguard.dicom.reader`) calls it
+for ``deid``, ``scan`` and ``verify`` alike. Reasons name tags, never values.
 """
 
 from __future__ import annotations
@@ -19,6 +19,23 @@ from dataclasses import dataclass, field
 from pydicom.datadict import dictionary_VR
 from pydicom.uid import UID
 
+from pacsguard.dicom.tags import (
+    BITS_ALLOCATED,
+    BITS_STORED,
+    COLUMNS,
+    DOUBLE_FLOAT_PIXEL_DATA,
+    FLOAT_PIXEL_DATA,
+    HIGH_BIT,
+    ITEM,
+    ITEM_DELIMITATION_ITEM,
+    NUMBER_OF_FRAMES,
+    PIXEL_DATA,
+    ROWS,
+    SAMPLES_PER_PIXEL,
+    SEQUENCE_DELIMITATION_ITEM,
+    TRANSFER_SYNTAX_UID,
+    UNDEFINED_LENGTH,
+)
 from pacsguard.errors import CorruptDicom, LimitExceeded
 from pacsguard.limits import DEFAULT_LIMITS, Limits
 
@@ -26,9 +43,10 @@ __all__ = ["Prescan", "prescan"]
 
 Buffer = bytes | bytearray | mmap.mmap  #: no memoryview: an mmap must stay closable
 
-_UNDEF = 0xFFFFFFFF
-_ITEM, _ITEM_END, _SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-_PIXEL_TAGS = {0x7FE00008: 32, 0x7FE00009: 64, 0x7FE00010: 0}  # float, double, pixel data
+_UNDEF = UNDEFINED_LENGTH
+_ITEM, _ITEM_END, _SEQ_END = ITEM, ITEM_DELIMITATION_ITEM, SEQUENCE_DELIMITATION_ITEM
+#: the pixel data tags, with the Bits Allocated a float form requires (0: any)
+_PIXEL_TAGS = {FLOAT_PIXEL_DATA: 32, DOUBLE_FLOAT_PIXEL_DATA: 64, PIXEL_DATA: 0}
 _VRS = frozenset(b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV "
                  b"TM UC UI UL UN UR US UT UV".split())
 _LONG = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
@@ -38,9 +56,9 @@ _UID_TEXT = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 _IMPLICIT, _EXPLICIT_BE, _DEFLATED = "1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"
 _NATIVE = frozenset({_IMPLICIT, "1.2.840.10008.1.2.1", _EXPLICIT_BE, _DEFLATED})
 #: (0028,xxxx) image attributes read for the geometry check
-_GEOMETRY = {0x00280002: "spp", 0x00280010: "rows", 0x00280011: "cols", 0x00280100: "bits",
-             0x00280101: "stored", 0x00280102: "high"}
-_FRAMES = 0x00280008
+_GEOMETRY = {SAMPLES_PER_PIXEL: "spp", ROWS: "rows", COLUMNS: "cols", BITS_ALLOCATED: "bits",
+             BITS_STORED: "stored", HIGH_BIT: "high"}
+_FRAMES = NUMBER_OF_FRAMES
 _INFLATE_CHUNK = 1 << 20
 
 
@@ -156,7 +174,7 @@ class _Walker:
             vpos = pos + hdr
             bound = limit if end is None else end
             if length == _UNDEF:
-                if tag == 0x7FE00010 and vr in (b"OB", b"OW", None):
+                if tag == PIXEL_DATA and vr in (b"OB", b"OW", None):
                     pos = self.encapsulated(vpos, bound, top)
                 elif vr in (b"SQ", b"UN", None):
                     pos = self.sequence(vpos, None, bound, depth + 1, implicit or vr == b"UN")
@@ -230,8 +248,8 @@ class _Walker:
         if top:
             if first or not self.fragments:
                 raise _reject("bad-encapsulation", "encapsulated pixel data without a fragment")
-            self.pixel = (0x7FE00010, start, _UNDEF)
-            self.top[0x7FE00010] = (start, _UNDEF)
+            self.pixel = (PIXEL_DATA, start, _UNDEF)
+            self.top[PIXEL_DATA] = (start, _UNDEF)
         return pos + 8
 
 
@@ -246,7 +264,7 @@ def _dict_vr(tag: int) -> bytes | None:
 
 
 def _syntax(walker: _Walker) -> str | None:
-    found = walker.top.get(0x00020010)
+    found = walker.top.get(TRANSFER_SYNTAX_UID)
     if found is None:
         return None
     raw = bytes(walker.data[found[0]:found[0] + found[1]])
@@ -355,7 +373,7 @@ def _check_pixels(walker: _Walker, syntax: str | None, limits: Limits, result: P
     native = syntax is None or syntax in _NATIVE
     if encapsulated and native:
         raise _reject("bad-transfer-syntax", "encapsulated pixel data under a native transfer syntax")
-    if not encapsulated and not native and tag == 0x7FE00010:
+    if not encapsulated and not native and tag == PIXEL_DATA:
         raise _reject("bad-transfer-syntax", "native pixel data under a compressed transfer syntax")
     rows, cols, bits = geo["rows"], geo["cols"], geo["bits"]
     spp = geo["spp"] if geo["spp"] is not None else 1
