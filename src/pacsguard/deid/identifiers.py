@@ -15,45 +15,52 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
+from pacsguard.dicom.tags import (
+    ACCESSION_NUMBER,
+    ADMISSION_ID,
+    CONSULTING_PHYSICIAN_NAME,
+    INSTITUTION_ADDRESS,
+    INSTITUTION_NAME,
+    MEDICAL_RECORD_LOCATOR,
+    NAME_OF_PHYSICIANS_READING_STUDY,
+    OPERATORS_NAME,
+    OTHER_PATIENT_IDS,
+    OTHER_PATIENT_IDS_SEQUENCE,
+    OTHER_PATIENT_NAMES,
+    PATIENT_ADDRESS,
+    PATIENT_BIRTH_DATE,
+    PATIENT_BIRTH_NAME,
+    PATIENT_ID,
+    PATIENT_MOTHER_BIRTH_NAME,
+    PATIENT_NAME,
+    PATIENT_TELECOM_INFORMATION,
+    PATIENT_TELEPHONE_NUMBERS,
+    PERFORMED_PROCEDURE_STEP_ID,
+    PERFORMING_PHYSICIAN_NAME,
+    PHYSICIANS_OF_RECORD,
+    REFERRING_PHYSICIAN_NAME,
+    REQUESTING_PHYSICIAN,
+    RESPONSIBLE_PERSON,
+    SCHEDULED_PERFORMING_PHYSICIAN_NAME,
+)
 from pacsguard.discover.charsets import readings
 from pacsguard.discover.forms import is_name_word, name_forms
 from pacsguard.discover.identifiers import charset_terms
 from pacsguard.errors import FailClosed
 
-# Explicit tags, never keywords: a misspelled keyword would silently collect nothing.
-PATIENT_NAME = 0x00100010
-PATIENT_ID = 0x00100020
-ISSUER_OF_PATIENT_ID = 0x00100021
-OTHER_PATIENT_IDS = 0x00101000
-OTHER_PATIENT_NAMES = 0x00101001
-OTHER_PATIENT_IDS_SEQ = 0x00101002
-PATIENT_BIRTH_NAME = 0x00101005
-PATIENT_BIRTH_DATE = 0x00100030
-PATIENT_ADDRESS = 0x00101040
-MOTHERS_BIRTH_NAME = 0x00101060
-PATIENT_PHONES = 0x00102154
-PATIENT_TELECOM = 0x00102155
-ACCESSION_NUMBER = 0x00080050
-MEDICAL_RECORD_LOCATOR = 0x00101090
-INSTITUTION_NAME = 0x00080080
-INSTITUTION_ADDRESS = 0x00080081
-RESPONSIBLE_PERSON = 0x00102297
-ADMISSION_ID = 0x00380010
-STUDY_ID = 0x00200010
-
 _PERSON_TAGS = (
-    PATIENT_NAME, OTHER_PATIENT_NAMES, PATIENT_BIRTH_NAME, MOTHERS_BIRTH_NAME, RESPONSIBLE_PERSON,
-    0x00080090,  # Referring Physician's Name
-    0x00081050,  # Performing Physician's Name
-    0x00081060,  # Name of Physician(s) Reading Study
-    0x00081070,  # Operators' Name
-    0x00081048,  # Physician(s) of Record
-    0x0008009C,  # Consulting Physician's Name
-    0x00321032,  # Requesting Physician
-    0x00400006,  # Scheduled Performing Physician's Name
+    PATIENT_NAME, OTHER_PATIENT_NAMES, PATIENT_BIRTH_NAME, PATIENT_MOTHER_BIRTH_NAME, RESPONSIBLE_PERSON,
+    REFERRING_PHYSICIAN_NAME,
+    PERFORMING_PHYSICIAN_NAME,
+    NAME_OF_PHYSICIANS_READING_STUDY,
+    OPERATORS_NAME,
+    PHYSICIANS_OF_RECORD,
+    CONSULTING_PHYSICIAN_NAME,
+    REQUESTING_PHYSICIAN,
+    SCHEDULED_PERFORMING_PHYSICIAN_NAME,
 )
 _ID_TAGS = (PATIENT_ID, OTHER_PATIENT_IDS, ACCESSION_NUMBER, MEDICAL_RECORD_LOCATOR, ADMISSION_ID,
-            0x00400253)  # the last: Performed Procedure Step ID
+            PERFORMED_PROCEDURE_STEP_ID)  # the last: Performed Procedure Step ID
 
 
 @dataclass
@@ -136,14 +143,14 @@ def collect(ds: Dataset, *, institutions: bool = True, names: Iterable[str] = ()
         for v in _values(ds, tag, terms):
             if len(v) >= 2:
                 ids.ids.add(v)
-    seq = ds.get(OTHER_PATIENT_IDS_SEQ)
+    seq = ds.get(OTHER_PATIENT_IDS_SEQUENCE)
     for item in (seq.value if seq is not None and seq.VR == "SQ" else None) or []:
         for v in _values(item, PATIENT_ID):
             ids.ids.add(v)
     ids.birth_dates.update(v for v in _values(ds, PATIENT_BIRTH_DATE) if len(v) == 8)
-    for v in _values(ds, PATIENT_PHONES):
+    for v in _values(ds, PATIENT_TELEPHONE_NUMBERS):
         ids.phones.add(v)
-    for v in _values(ds, PATIENT_TELECOM):
+    for v in _values(ds, PATIENT_TELECOM_INFORMATION):
         for token in re.split(r"[\s;,]+", v):
             if "@" in token:
                 ids.emails.add(token)

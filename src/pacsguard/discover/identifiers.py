@@ -19,6 +19,11 @@ from functools import lru_cache
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
+from pacsguard.dicom.tags import (
+    MANUFACTURER,
+    MANUFACTURER_MODEL_NAME,
+    SPECIFIC_CHARACTER_SET,
+)
 from pacsguard.discover.categories import TEXT_VRS, categorize, is_well_known_uid, keyword
 from pacsguard.discover.charsets import readings
 from pacsguard.discover.elements import Element, fmt_tag, text_values, walk
@@ -48,7 +53,7 @@ DEFAULT_STOPLIST = frozenset(_STOPWORDS.split())
 
 _VALUE_VRS = frozenset({"AE", "LO", "SH", "PN", "UC", "UR", "LT", "ST", "UT", "UN", "OB", "CS"})
 #: Manufacturer, Manufacturer's Model Name: kept by every profile, so never identifiers.
-_DEVICE_TAGS = frozenset({0x00080070, 0x00081090})
+_DEVICE_TAGS = frozenset({MANUFACTURER, MANUFACTURER_MODEL_NAME})
 #: Categories whose single words are identifiers even when they are words of the standard.
 _STRONG_WORDS = frozenset({"id", "date", "uid", "contact"})
 _UID_FORM = re.compile(r"[0-9]+(?:\.[0-9]+){2,}")
@@ -347,7 +352,7 @@ def source_label(src: Source) -> str:
 
 def charset_terms(ds: Dataset) -> tuple[str, ...]:
     """The Specific Character Set terms of ``ds`` as stored (never decoded by pydicom)."""
-    item = ds.get_item(0x00080005)
+    item = ds.get_item(SPECIFIC_CHARACTER_SET)
     if item is None or item.value is None:
         return ()
     raw = item.value
