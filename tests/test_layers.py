@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "pacsguard"
 #: Lowest first. Within the foundation, modules import each other; elsewhere a package sees
 #: only itself and the layers below.
 LAYERS: list[frozenset[str]] = [
-    frozenset({"errors", "outcome", "limits", "prescan", "fswalk", "dicom"}),  # foundation
+    frozenset({"errors", "outcome", "limits", "dicom"}),  # foundation
     frozenset({"profile", "report", "samples"}),  # the rules; rendering plain data; sample data
     frozenset({"discover"}),  # what identifies someone: index, match, judge, scan, verify
     frozenset({"deid", "pixels"}),  # header actions; burned-in text

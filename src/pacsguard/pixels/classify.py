@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -205,8 +205,3 @@ def classify(text: str, matcher: IdentifierMatcher) -> Classification:
     if is_phi_pattern(text):
         return "phi-pattern"
     return "other"
-
-
-def build_matcher(identifiers: Sequence[str]) -> IdentifierMatcher:
-    """Shorthand for :meth:`IdentifierMatcher.build`."""
-    return IdentifierMatcher.build(identifiers)
