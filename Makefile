@@ -46,13 +46,16 @@ test: $(STAMP) $(PEERS) compile lint typecheck
 	$(MAKE) fuzz
 	$(PY) -m pytest
 
-# atheris (the `fuzz` extra): time-boxed; a crash leaves crash-* and fails the target.
+# atheris (the `fuzz` extra): time-boxed; a crash leaves crash-* and fails the target. A fixed
+# seed over the generated seed corpus makes a run repeatable (CI explores what a developer's
+# run of the same length explored); FUZZ_SEED=0 lets libFuzzer draw one.
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?= 1
 fuzz: $(STAMP)
 	@$(PY) -c "import atheris" 2>/dev/null || $(PY) -m pip install -q -e '.[fuzz]' || { \
 	  echo "make fuzz: atheris cannot be installed here (pip install 'pacsguard[fuzz]')" >&2; exit 1; }
 	PYTHONPATH=src:. $(PY) tests/hostile/fuzz_atheris.py -max_total_time=$(FUZZ_SECONDS) \
-	  -rss_limit_mb=1024 -timeout=30 -artifact_prefix=.fuzz-
+	  -rss_limit_mb=1024 -timeout=30 -seed=$(FUZZ_SEED) -artifact_prefix=.fuzz-
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"

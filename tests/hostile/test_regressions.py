@@ -243,3 +243,18 @@ def test_meta_element_inside_the_dataset(tmp_path: Path) -> None:  # found by at
     stray = gen._meta_elem(0x00020013, b"SH", b"STRAY ")  # Implementation Version Name
     at = data.find(b"\x08\x00\x16\x00", body)  # before SOP Class UID
     assert _reason(data[:at] + stray + data[at:], tmp_path) == "bad-file-meta"
+
+
+def test_command_elements_in_a_stored_dataset_are_removed(tmp_path: Path, key_file: Path) -> None:
+    # atheris: a (0000,eeee) element in the dataset made pydicom's writer raise (processing-error)
+    data = bytearray(_ct())
+    meta_end = 144 + struct.unpack("<I", data[140:144])[0]
+    command = b"\x00\x00\x00\x01US\x02\x00\x01\x00"  # (0000,0100) Command Field, US, 1
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    (src / "case.dcm").write_bytes(bytes(data[:meta_end]) + command + bytes(data[meta_end:]))
+    assert 0x00000100 in read_dicom(src / "case.dcm")
+    assert main(["-q", "deid", str(src), str(out), "--key-file", str(key_file), "-j", "1",
+                 "--file-timeout", "0", "--no-progress", "--no-clean-pixels"]) == 0
+    (written,) = out.rglob("*.dcm")
+    assert not [t for t in read_dicom(written).keys() if t.group == 0x0000]

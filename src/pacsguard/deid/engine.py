@@ -123,6 +123,8 @@ class HeaderEngine:
         return found
 
     def _decide(self, tag: int, vr: str) -> Action:
+        if tag >> 16 == 0x0000:
+            return Action.X  # command elements have no place in a stored instance (PS3.10)
         override = self.policy.overrides.get(tag)
         if override is not None:
             return override
