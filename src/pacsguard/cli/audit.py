@@ -6,13 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pacsguard.audit.dicom import DEFAULT_AE_LIST, DicomOptions
-from pacsguard.audit.findings import Severity, all_findings, summarize
 from pacsguard.audit.identity import DEFAULT_CALLING_AE
-from pacsguard.audit.report import print_terminal, to_document, write_html, write_json
-from pacsguard.audit.runner import AuditOptions, run_audit
-from pacsguard.audit.targets import parse_targets
-from pacsguard.audit.web import WebOptions
 from pacsguard.errors import UsageError
 
 
@@ -56,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _ae_list(path: Path | None) -> tuple[str, ...]:
     if path is None:
+        from pacsguard.audit.dicom import DEFAULT_AE_LIST
+
         return DEFAULT_AE_LIST
     try:
         lines = path.read_text(encoding="ascii").splitlines()
@@ -70,6 +66,13 @@ def _ae_list(path: Path | None) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Parse, audit, report; exit code 1 if a finding reaches --fail-on."""
+    from pacsguard.audit.dicom import DicomOptions
+    from pacsguard.audit.findings import Severity, all_findings, summarize
+    from pacsguard.audit.report import print_terminal, to_document, write_html, write_json
+    from pacsguard.audit.runner import AuditOptions, run_audit
+    from pacsguard.audit.targets import parse_targets
+    from pacsguard.audit.web import WebOptions
+
     fail_on = Severity.parse(args.fail_on)
     if args.timeout <= 0 or args.concurrency < 1 or args.rate < 0 or args.max_results < 1:
         raise UsageError("--timeout, --concurrency and --max-results must be positive, --rate >= 0")

@@ -7,19 +7,12 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pacsguard.batch.run import run_deid
-from pacsguard.batch.runner import DeidRun
-from pacsguard.batch.summary import SUMMARY_NAME
-from pacsguard.batch.worker import WorkerConfig
-from pacsguard.deid.keys import resolve_key
 from pacsguard.errors import UsageError
-from pacsguard.profile.options import Option, parse_option
-from pacsguard.profile.policy import Policy, load_policy
-from pacsguard.report.deid_files import write_summary
-from pacsguard.report.deid_summary import print_deid_summary
-from pacsguard.report.progress import progress_bar
+
+if TYPE_CHECKING:
+    from pacsguard.profile.policy import Policy
 
 log = logging.getLogger("pacsguard")
 
@@ -69,6 +62,9 @@ def register(sub: Any) -> None:
 
 def build_policy(args: argparse.Namespace) -> Policy:
     """Defaults, then the policy file, then command-line options."""
+    from pacsguard.profile.options import Option, parse_option
+    from pacsguard.profile.policy import Policy, load_policy
+
     policy = load_policy(args.policy) if args.policy else Policy()
     if args.profile == "basic":
         policy = replace(policy.with_options(remove=list(Option)), clean_pixels=False)
@@ -87,6 +83,16 @@ def build_policy(args: argparse.Namespace) -> Policy:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: --help and usage errors answer before pydicom loads.
+    from pacsguard.batch.run import run_deid
+    from pacsguard.batch.runner import DeidRun
+    from pacsguard.batch.summary import SUMMARY_NAME
+    from pacsguard.batch.worker import WorkerConfig
+    from pacsguard.deid.keys import resolve_key
+    from pacsguard.report.deid_files import write_summary
+    from pacsguard.report.deid_summary import print_deid_summary
+    from pacsguard.report.progress import progress_bar
+
     if args.workers < 0:
         raise UsageError("--workers must be 0 (all cores) or more")
     if not args.file_timeout >= 0:

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pacsguard.deid.keys import write_new_key
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser("keygen", help="create a new secret key file",
@@ -17,6 +15,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pacsguard.deid.keys import write_new_key
+
     key = write_new_key(args.path)
     print(f"pacsguard keygen: wrote a new key to {args.path} (fingerprint {key.fingerprint}); "
           "keep it secret and back it up: the same key gives the same pseudonyms")

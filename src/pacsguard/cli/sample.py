@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from pacsguard.errors import OutputError, UsageError
-from pacsguard.samples import PATIENTS, write_ct_series, write_demo_tree
-from pacsguard.samples.tree import check_empty_output
 
 
 def _positive(text: str) -> int:
@@ -42,7 +40,7 @@ def register(subparsers: Any) -> None:
         "--patients",
         type=_positive,
         default=4,
-        help=f"number of fake patients in the demo tree (1..{len(PATIENTS)}, default 4)",
+        help="number of fake patients in the demo tree (default 4)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for UIDs and pixels (default 0)")
     parser.add_argument(
@@ -58,6 +56,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the samples; return 0."""
+    from pacsguard.samples import PATIENTS, write_ct_series, write_demo_tree
+    from pacsguard.samples.tree import check_empty_output
+
     outdir = Path(args.outdir)
     if not str(args.outdir).strip() or outdir.resolve() == Path(outdir.anchor).resolve():
         raise UsageError("OUTDIR must name a folder below the file-system root")

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pacsguard.discover.render import scan_html, scan_terminal
-from pacsguard.discover.scan import scan_tree
 from pacsguard.errors import InputError
-from pacsguard.report import make_console, write_json, write_text
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from pacsguard.discover.render import scan_html, scan_terminal
+    from pacsguard.discover.scan import scan_tree
+    from pacsguard.report import make_console, write_json, write_text
+
     if not args.path.exists():
         raise InputError("PATH does not exist")  # not repeated: it may name a patient
     report = scan_tree(args.path, show_values=args.show_values)

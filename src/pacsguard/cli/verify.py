@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pacsguard.discover.render import verify_html, verify_terminal
-from pacsguard.discover.verify import verify_trees
 from pacsguard.errors import UsageError
-from pacsguard.report import make_console, write_json, write_text
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from pacsguard.discover.render import verify_html, verify_terminal
+    from pacsguard.discover.verify import verify_trees
+    from pacsguard.report import make_console, write_json, write_text
+
     if args.min_length < 2:
         raise UsageError("--min-length must be at least 2")
     if args.workers < 0:
