@@ -26,9 +26,8 @@ __all__ = ["ObjectSink", "ObjectSource", "is_url", "split_url"]
 #: URL schemes and the extra that brings each one's fsspec package.
 SCHEMES = {"s3": "s3", "gs": "gs", "gcs": "gs", "az": "az", "abfs": "az"}
 
-#: Listing stamps kept for handles listed but not yet settled (bounded: a run of 10^8
-#: objects never holds its listing; a handle that fell out is asked for with one HEAD).
-STAMP_CACHE = 1 << 17
+#: Stamps already handed out, kept a little longer (the coordinator may ask twice).
+RECENT_STAMPS = 4096
 
 
 def is_url(text: str) -> bool:
@@ -98,11 +97,15 @@ class ObjectSource:
 
     def __init__(self, urls: list[str]) -> None:
         self.stores = [_Store(u) for u in urls]
-        self._stamps: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        # Stamps from the listing, for handles listed but not yet asked for: the executor
+        # pulls handles only as it has room for them, so this holds the files in flight, never
+        # the listing. Asked-for stamps move to a short LRU.
+        self._stamps: dict[str, tuple[int, int]] = {}
+        self._recent: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_stamps"] = OrderedDict()  # the coordinator's cache stays in the coordinator
+        state["_stamps"], state["_recent"] = {}, OrderedDict()  # they stay in the coordinator
         return state
 
     def check(self) -> None:
@@ -123,13 +126,8 @@ class ObjectSource:
                 if name.endswith("/") or info.get("type") == "directory":
                     continue
                 handle = store.url(name)
-                self._remember(handle, _stamp(info))
+                self._stamps[handle] = _stamp(info)
                 yield handle
-
-    def _remember(self, handle: str, stamp: tuple[int, int]) -> None:
-        self._stamps[handle] = stamp
-        while len(self._stamps) > STAMP_CACHE:
-            self._stamps.popitem(last=False)
 
     def _store(self, handle: str) -> _Store:
         scheme = handle.partition("://")[0].lower()
@@ -144,10 +142,13 @@ class ObjectSource:
         return data
 
     def stamp(self, handle: str) -> tuple[int, int] | None:
-        cached = self._stamps.get(handle)
+        cached = self._stamps.pop(handle, None) or self._recent.get(handle)
         if cached is not None:
+            self._recent[handle] = cached
+            if len(self._recent) > RECENT_STAMPS:
+                self._recent.popitem(last=False)
             return cached
-        store = self._store(handle)
+        store = self._store(handle)  # not listed by this process: one HEAD
         try:
             info = store.fs.info(handle.partition("://")[2])
         except (OSError, ValueError):
