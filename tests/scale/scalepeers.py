@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,3 +131,24 @@ def start_cluster(workers: int, log_dir: Path) -> Cluster:
     return cluster
 
 
+
+
+class CrashingSource:
+    """A folder source whose ``load`` kills the worker process on files named ``boom*``
+    (a stand-in for an input that crashes a decoder). Importable by spawned workers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def handles(self) -> Iterator[str]:
+        for path in sorted(self.root.iterdir()):
+            yield str(path)
+
+    def load(self, handle: str) -> Path:
+        if Path(handle).name.startswith("boom"):
+            os._exit(3)
+        return Path(handle)
+
+    def stamp(self, handle: str) -> tuple[int, int] | None:
+        st = os.stat(handle)
+        return st.st_size, st.st_mtime_ns

@@ -141,3 +141,26 @@ def test_duplicate_sop_uid_keeps_the_first_input_on_an_object_store(
     assert remote == expected
     lines = (tmp_path / "side" / "quarantine.tsv").read_text().splitlines()
     assert len(lines) == 2 and lines[1].startswith("s3://dup/in/b/two.dcm\tduplicate")
+
+
+def test_usage_errors_exit_2_before_anything_is_written(
+        demo: Path, s3: Any, key_file: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    s3.create_bucket(Bucket="bkt")
+    out = tmp_path / "out"
+    cases = {
+        "--scheduler needs --executor dask": [str(demo), str(out), "--scheduler", "tcp://127.0.0.1:1"],
+        "either all local or all in object stores": [str(demo), "s3://bkt/in", str(out)],
+        "needs a bucket": ["s3://", str(out)],
+        "must not be inside an input": ["s3://bkt/in", "s3://bkt/in/out", "--side-dir", str(tmp_path / "s")],
+        "lies inside the output": ["s3://bkt/all/in", "s3://bkt/all", "--side-dir", str(tmp_path / "s")],
+        "need local inputs and output": ["s3://bkt/in", str(out), "--verify"],
+    }
+    s3.put_object(Bucket="bkt", Key="in/x.dcm", Body=b"x")
+    s3.put_object(Bucket="bkt", Key="all/in/x.dcm", Body=b"x")
+    for message, args in cases.items():
+        assert deid(*args, key_file=key_file) == 2, message
+        assert message in capsys.readouterr().err
+    assert not out.exists()
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="bkt")["Contents"]]
+    assert sorted(keys) == ["all/in/x.dcm", "in/x.dcm"]

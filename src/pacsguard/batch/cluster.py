@@ -79,7 +79,7 @@ class DaskExecutor:
         cluster: Any = None
         if self.scheduler:
             try:
-                client = Client(self.scheduler, timeout=30)
+                client = Client(self.scheduler, timeout=10)
             except OSError as exc:
                 raise UsageError(f"cannot reach the Dask scheduler at {self.scheduler} "
                                  f"({type(exc).__name__})") from exc
