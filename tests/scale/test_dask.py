@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scalepeers import REPO, Cluster, child_env, objects, tree, upload
+from scalepeers import REPO, Cluster, child_env, objects, start_cluster, tree, upload
 
 from pacsguard.cli import main
 from pacsguard.samples import write_demo_tree
@@ -168,3 +168,25 @@ def test_the_localcluster_example_script(key_file: Path, tmp_path: Path) -> None
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert finish(proc, 180) == 1  # the samples include quarantined files
     assert tree(tmp_path / "out") == tree(tmp_path / "local")
+
+
+def test_a_lost_scheduler_stops_the_run_and_a_rerun_on_a_new_cluster_completes_it(
+        ct: tuple[Path, dict[str, bytes]], cluster: Cluster, key_file: Path,
+        tmp_path: Path) -> None:
+    src, ref = ct
+    out = tmp_path / "out"
+    args = ["deid", str(src), str(out), "--key-file", str(key_file), "--no-progress",
+            "--executor", "dask", "--batch-size", "4"]
+    proc = pacsguard(*args, "--scheduler", cluster.address)
+    wait_for_outputs(out, 30, proc)
+    cluster.scheduler.kill()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert b"lost the Dask cluster" in err
+    fresh = start_cluster(2, tmp_path / "fresh-logs")
+    try:
+        assert finish(pacsguard(*args, "--scheduler", fresh.address)) == 0
+    finally:
+        fresh.stop()
+    assert tree(out) == ref
+    assert not hidden(out)

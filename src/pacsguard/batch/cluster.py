@@ -9,7 +9,8 @@ and records outcomes. A worker lost mid-task: the scheduler runs its task again 
 (staging names are derived from the handle, so a retry rewrites the same temporary file or
 the same object, never a second one). A batch that kills workers ``allowed-failures`` times
 is split, and a file that alone kills its worker is quarantined (``worker-crash``), as on
-the local executor.
+the local executor. A task that fails otherwise (the scheduler lost, workers without
+pacsguard) stops the run with exit 2; a rerun resumes from the journal.
 
 Task keys name no input (a dashboard shows keys), and a task never raises: a traceback in
 a worker's log would quote its arguments, which hold input paths.
@@ -29,7 +30,7 @@ from typing import Any
 
 from pacsguard.batch.executor import Record
 from pacsguard.batch.worker import FileWorker, Processed, WorkerConfig
-from pacsguard.errors import UsageError
+from pacsguard.errors import PacsguardError, UsageError
 from pacsguard.io.sinks import Sink
 from pacsguard.io.sources import Source
 from pacsguard.outcome import Outcome
@@ -154,11 +155,12 @@ class _Driver:
                 self.client.cancel(list(self.inflight))
 
     def _settle(self, fut: Any, batch: list[str]) -> None:
+        from distributed.scheduler import KilledWorker
+
         try:
             answers: list[Processed] = fut.result()
-        except Exception as exc:  # KilledWorker: the batch killed workers allowed-failures times
-            log.warning("a batch of %d file(s) failed on the cluster (%s)", len(batch),
-                        type(exc).__name__)
+        except KilledWorker:  # the batch killed workers allowed-failures times
+            log.warning("a batch of %d file(s) killed its workers", len(batch))
             if len(batch) > 1:
                 self.singles.extend(batch)  # find the one that kills its worker
                 return
@@ -167,8 +169,19 @@ class _Driver:
                 Outcome.QUARANTINED, batch[0], "worker-crash",
                 "the worker process died on this file", bytes_in=stamp[0] if stamp else 0)))
             return
+        except Exception as exc:  # the task never ran (run_batch itself never raises)
+            raise _lost(exc) from exc
         for processed in answers:
             self.record(processed)
+
+
+def _lost(exc: BaseException) -> PacsguardError:
+    """The cluster, not a file, failed: stop (the journal keeps what is done; rerun)."""
+    name = type(exc).__name__
+    if isinstance(exc, ImportError):
+        return PacsguardError(f"the Dask workers cannot run pacsguard ({name}): install "
+                              "pacsguard[dask] (and the store's extra) on every worker")
+    return PacsguardError(f"lost the Dask cluster ({name}); rerun the same command to resume")
 
 
 # -- in the Dask worker processes --------------------------------------------------------

@@ -52,7 +52,7 @@ class DeidRun:
     """Everything one ``pacsguard deid`` run needs. Inputs and output are local paths or
     object store URLs (a ``str``); the inputs are all of one kind."""
 
-    inputs: list[Location]
+    inputs: Sequence[Location]
     out_dir: Location
     worker: WorkerConfig
     side_dir: Path | None = None

@@ -155,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_summary(summary.to_json(), [args.json])
     if not args.quiet:
-        where = output / SUMMARY_NAME if isinstance(output, Path) else run_cfg.side / "summary.json"
+        where = (output / SUMMARY_NAME if isinstance(output, Path)
+                 else f"{output.rstrip('/')}/{SUMMARY_NAME}")
         print_deid_summary(summary.to_json(), where, run_cfg.side)
     code = summary.exit_code
     if args.verify:

@@ -119,15 +119,22 @@ class ObjectSource:
                 raise InputError(f"input #{n} of {len(self.stores)} does not exist")
 
     def handles(self) -> Iterator[str]:
-        for store in self.stores:
-            entries = _s3_pages(store) if store.scheme == "s3" else _walk(store.fs, store.root)
-            for info in entries:
-                name = str(info["name"])
-                if name.endswith("/") or info.get("type") == "directory":
-                    continue
-                handle = store.url(name)
-                self._stamps[handle] = _stamp(info)
-                yield handle
+        for n, store in enumerate(self.stores, 1):
+            try:
+                yield from self._listed(store)
+            except OSError as exc:  # after the store client's own retries
+                raise InputError(f"listing input #{n} of {len(self.stores)} failed "
+                                 f"({type(exc).__name__}); rerun the same command to resume") from exc
+
+    def _listed(self, store: _Store) -> Iterator[str]:
+        entries = _s3_pages(store) if store.scheme == "s3" else _walk(store.fs, store.root)
+        for info in entries:
+            name = str(info["name"])
+            if name.endswith("/") or info.get("type") == "directory":
+                continue
+            handle = store.url(name)
+            self._stamps[handle] = _stamp(info)
+            yield handle
 
     def _store(self, handle: str) -> _Store:
         scheme = handle.partition("://")[0].lower()
