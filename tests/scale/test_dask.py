@@ -190,3 +190,26 @@ def test_a_lost_scheduler_stops_the_run_and_a_rerun_on_a_new_cluster_completes_i
         fresh.stop()
     assert tree(out) == ref
     assert not hidden(out)
+
+
+def test_a_worker_killed_mid_run_between_object_stores(
+        ct: tuple[Path, dict[str, bytes]], s3: Any, cluster: Cluster, key_file: Path,
+        tmp_path: Path) -> None:
+    """The same on S3: each output is one PUT of the finished object, so a killed worker
+    leaves no partial object, and its retried batch PUTs the same keys again."""
+    src, ref = ct
+    upload(s3, src, "pacs", "export")
+    s3.create_bucket(Bucket="lake")
+    proc = pacsguard("deid", "s3://pacs/export", "s3://lake/deid", "--side-dir",
+                     str(tmp_path / "side"), "--key-file", str(key_file), "--no-progress",
+                     "--executor", "dask", "--scheduler", cluster.address, "--batch-size", "4")
+    deadline = time.monotonic() + 120
+    while s3.list_objects_v2(Bucket="lake", Prefix="deid/").get("KeyCount", 0) < 30:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.1)
+    cluster.workers[1].send_signal(signal.SIGKILL)
+    cluster.workers[1].wait(30)
+    assert finish(proc) == 0
+    remote = objects(s3, "lake", "deid")
+    remote.pop("pacsguard-summary.json")
+    assert remote == ref  # every object whole, byte-identical; no other key
