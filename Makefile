@@ -67,6 +67,7 @@ bench: $(STAMP) $(PEERS) compile
 	$(PY) bench/deid_bench.py
 	$(PY) bench/verify_bench.py
 	$(PY) bench/audit_bench.py
+	$(PY) bench/scale_bench.py --wait-idle 90
 	$(NONET) $(PY) bench/pixels_bench.py --series 30 $(if $(PRESIDIO),--presidio $(PRESIDIO))
 
 clean:
