@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 import threading
 import time
@@ -35,6 +36,7 @@ from pacsguard.io.sinks import Sink
 from pacsguard.io.sources import Source
 from pacsguard.outcome import Outcome
 from pacsguard.pipeline import InstanceResult
+from pacsguard.pixels.ocrenv import THREADS_VAR
 
 __all__ = ["MAX_TASKS", "DaskExecutor", "batch_size_for", "run_batch"]
 
@@ -197,6 +199,9 @@ def run_batch(token: str, cfg: WorkerConfig, source: Source, sink: Sink,
     with _LOCK:
         worker = _WORKERS.get(slot)
     if worker is None:
+        # One OCR thread per task thread, as in the local pool, whether or not a nanny
+        # started this worker (pacsguard.pixels.ocrenv counts on a parent process).
+        os.environ.setdefault(THREADS_VAR, "1")
         worker = FileWorker(cfg, source, sink)
         with _LOCK:
             if len(_WORKERS) >= 64:  # pipelines of earlier runs on a long-lived cluster
