@@ -15,7 +15,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,codecs,ocr,fuzz]'
+	$(PY) -m pip install -q -e '.[dev,codecs,ocr,fuzz,dask,s3]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -36,7 +36,7 @@ demo: $(STAMP) $(PEERS) compile
 	bash scripts/demo.sh
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests bench scripts
+	$(PY) -m ruff check src tests bench scripts examples
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
@@ -70,6 +70,7 @@ bench: $(STAMP) $(PEERS) compile
 	$(PY) bench/deid_bench.py
 	$(PY) bench/verify_bench.py
 	$(PY) bench/audit_bench.py
+	$(PY) bench/scale_bench.py --wait-idle 90
 	$(NONET) $(PY) bench/pixels_bench.py --series 30 $(if $(PRESIDIO),--presidio $(PRESIDIO))
 
 clean:

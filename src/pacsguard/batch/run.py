@@ -11,7 +11,7 @@ from pacsguard.batch.journal import Journal, JournalRow
 from pacsguard.batch.runner import DeidRun, DeidRunner
 from pacsguard.batch.summary import SUMMARY_NAME, Summary
 from pacsguard.outcome import Outcome
-from pacsguard.report.deid_files import write_lists, write_summary
+from pacsguard.report.deid_files import summary_text, write_lists, write_summary
 
 __all__ = ["run_deid"]
 
@@ -31,7 +31,13 @@ def run_deid(run: DeidRun) -> Summary:
         _write_gallery(page, gallery.items, show_values=run.worker.show_values)
         summary.meta["review_gallery"] = str(page)
     data = summary.to_json()
-    write_summary(data, [run.out_dir / SUMMARY_NAME, run.side / "summary.json"])
+    if isinstance(run.out_dir, Path):
+        write_summary(data, [run.out_dir / SUMMARY_NAME, run.side / "summary.json"])
+    else:  # an object store: the same bytes, through the sink (one PUT)
+        write_summary(data, [run.side / "summary.json"])
+        sink = runner.sink
+        sink.commit(sink.stage(SUMMARY_NAME, summary_text(data).encode(), SUMMARY_NAME),
+                    SUMMARY_NAME)
     with Journal(run.side / "journal.sqlite") as journal:
         write_lists(run.side, {
             "quarantine.tsv": _rows(journal.rows(

@@ -50,7 +50,13 @@ class FileWorker:
         self.sink = sink
 
     def process(self, handle: str) -> Processed:
-        result = self.pipeline.process(self.source.load(handle), handle)
+        try:
+            loaded = self.source.load(handle)
+        except (OSError, ValueError) as exc:  # an object gone or a store unreachable
+            return Processed(InstanceResult(
+                Outcome.FAILED, handle, "unreadable",
+                f"the file vanished or cannot be read ({type(exc).__name__})"))
+        result = self.pipeline.process(loaded, handle)
         if not result.written:
             return Processed(result)
         assert result.data is not None

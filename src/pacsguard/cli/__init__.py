@@ -45,9 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="pacsguard: %(levelname)s: %(message)s", stream=sys.stderr)
-    # pydicom logs parse problems with values in them: keep it quiet unless debugging.
-    logging.getLogger("pydicom").setLevel(logging.DEBUG if verbose >= 3 else logging.CRITICAL)
-    logging.getLogger("pynetdicom").setLevel(logging.DEBUG if verbose >= 3 else logging.CRITICAL)
+    if verbose < 3:
+        # pydicom and pynetdicom log parse problems with values in them. A filter on the
+        # handler, not a logger level: pydicom sets its own level when it is first imported,
+        # which happens after this (lazily, in the subcommand).
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_third_party_quiet)
+
+
+def _third_party_quiet(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(("pydicom", "pynetdicom"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

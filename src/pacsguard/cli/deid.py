@@ -23,8 +23,10 @@ def register(sub: Any) -> None:
         description="De-identify DICOM files into OUT, following DICOM PS3.15 Annex E. "
         "Originals are never modified. Exit 0: all written; 1: some quarantined or failed; "
         "2: usage error.")
-    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="input files or folders")
-    p.add_argument("output", type=Path, metavar="OUT", help="output folder")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="input files or folders, or object "
+                   "store prefixes (s3://BUCKET/PREFIX, gs://..., az://...)")
+    p.add_argument("output", metavar="OUT", help="output folder or object store prefix "
+                   "(s3://BUCKET/PREFIX: then --side-dir is required)")
     p.add_argument("-k", "--key-file", type=Path, help="secret key file (else $PACSGUARD_KEY, "
                    "else ~/.config/pacsguard/secret.key, generated on first use)")
     p.add_argument("-p", "--policy", type=Path, help="policy file (TOML)")
@@ -40,7 +42,15 @@ def register(sub: Any) -> None:
                      "profile does) instead of quarantining them")
     pix.add_argument("--no-clean-pixels", dest="clean_pixels", action="store_false",
                      help="quarantine files whose pixels may carry burned-in text")
-    p.add_argument("-j", "--workers", type=int, default=0, help="worker processes (0: all cores)")
+    p.add_argument("-j", "--workers", type=int, default=0, help="worker processes (0: all cores); "
+                   "with --executor dask and no --scheduler, the LocalCluster's workers")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local: worker processes on this machine (default); dask: a Dask "
+                   "cluster (pacsguard[dask])")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler to use, e.g. "
+                   "tcp://10.0.0.9:8786 (default: start a LocalCluster of -j workers)")
+    p.add_argument("--batch-size", type=int, default=0, metavar="N", help="files per Dask task "
+                   "(default: sized from the cluster's threads)")
     p.add_argument("--side-dir", type=Path, help="where the journal and quarantine list go "
                    "(default: OUT.pacsguard beside OUT; never inside OUT)")
     p.add_argument("--linkage", type=Path, metavar="SQLITE", help="also write the table "
@@ -82,6 +92,16 @@ def build_policy(args: argparse.Namespace) -> Policy:
     return replace(policy, clean_pixels=clean, options=opts)
 
 
+def location(text: str) -> Path | str:
+    """An object store URL stays a string; anything else is a local path."""
+    from pacsguard.io.objectstore import is_url, split_url
+
+    if is_url(text):
+        split_url(text)  # a bucket is required
+        return text
+    return Path(text)
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: --help and usage errors answer before pydicom loads.
     from pacsguard.batch.run import run_deid
@@ -95,6 +115,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 0:
         raise UsageError("--workers must be 0 (all cores) or more")
+    if args.batch_size < 0:
+        raise UsageError("--batch-size must be 0 (automatic) or more")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
+    inputs = [location(i) for i in args.inputs]
+    output = location(args.output)
+    if isinstance(output, str) and args.side_dir is None:
+        raise UsageError("--side-dir is required when OUT is an object store (the journal and "
+                         "the quarantine list stay on local disk)")
+    if any(isinstance(i, str) for i in inputs) and not all(isinstance(i, str) for i in inputs):
+        raise UsageError("inputs are either all local or all in object stores")
+    remote = isinstance(output, str) or isinstance(inputs[0], str)
+    if remote and (args.media or args.verify):
+        raise UsageError("--media and --verify need local inputs and output")
     if not args.file_timeout >= 0:
         raise UsageError("--file-timeout must be 0 (off) or a number of seconds")
     policy = build_policy(args)
@@ -108,12 +142,13 @@ def run(args: argparse.Namespace) -> int:
               "securely as the originals", file=sys.stderr)
     cfg = WorkerConfig(policy=policy, key=key, linkage=bool(args.linkage),
                        show_values=args.show_values)
-    if args.media and any(args.media.resolve() == r.resolve() or r.resolve() in args.media.resolve().parents
-                          for r in args.inputs):
+    if args.media and any(args.media.resolve() == Path(r).resolve()
+                          or Path(r).resolve() in args.media.resolve().parents for r in inputs):
         raise UsageError("--media must not be inside an input folder")
-    run_cfg = DeidRun(inputs=list(args.inputs), out_dir=args.output, worker=cfg,
+    run_cfg = DeidRun(inputs=inputs, out_dir=output, worker=cfg,
                       side_dir=args.side_dir, workers=args.workers, linkage_path=args.linkage,
-                      restart=args.restart, file_timeout=args.file_timeout)
+                      restart=args.restart, file_timeout=args.file_timeout,
+                      executor=args.executor, scheduler=args.scheduler, batch_size=args.batch_size)
     show = not args.no_progress and not args.quiet and sys.stderr.isatty()
     with progress_bar("de-identifying", enabled=show) as tick:
         run_cfg.progress = tick
@@ -121,13 +156,15 @@ def run(args: argparse.Namespace) -> int:
     if args.media:
         from pacsguard.io.media import write_media
 
-        n = write_media(sorted(args.output.rglob("*.dcm")), args.media)
+        n = write_media(sorted(Path(args.output).rglob("*.dcm")), args.media)
         if not args.quiet:
             print(f"pacsguard deid: wrote a DICOMDIR indexing {n} file(s) in {args.media}")
     if args.json:
         write_summary(summary.to_json(), [args.json])
     if not args.quiet:
-        print_deid_summary(summary.to_json(), args.output / SUMMARY_NAME, run_cfg.side)
+        where = (output / SUMMARY_NAME if isinstance(output, Path)
+                 else f"{output.rstrip('/')}/{SUMMARY_NAME}")
+        print_deid_summary(summary.to_json(), where, run_cfg.side)
     code = summary.exit_code
     if args.verify:
         code = max(code, _verify(args))
@@ -139,7 +176,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     if len(args.inputs) != 1:
         raise UsageError("--verify needs exactly one input folder (run 'pacsguard verify' per input)")
-    report = verify_trees(args.inputs[0], args.output, show_values=False)
+    report = verify_trees(Path(args.inputs[0]), Path(args.output), show_values=False)
     print(f"pacsguard deid --verify: {'no leak found' if report.ok else 'LEAKS FOUND'} "
           f"({len(report.leaks)} leak(s))")
     return 0 if report.ok else 1

@@ -21,7 +21,14 @@ Staged = str
 
 
 class Sink(Protocol):
-    """Stores de-identified instances under their relative names. It must pickle."""
+    """Stores de-identified instances under their relative names. It must pickle.
+
+    ``in_place``: ``stage`` already wrote the final name, atomically (an object store's one
+    PUT), so ``commit`` and ``discard`` move nothing; when two inputs claim one name, the
+    coordinator has the owner's instance written again after a loser's.
+    """
+
+    in_place: bool
 
     def prepare(self) -> None:
         """Check the destination can be written, before any work starts."""
@@ -46,6 +53,8 @@ class Sink(Protocol):
 class FolderSink:
     """A folder tree. ``durable``: fsync the file before its rename and the folder after,
     so that what is committed survives a power cut (a service acknowledges only then)."""
+
+    in_place = False
 
     def __init__(self, root: Path, *, durable: bool = False) -> None:
         self.root = root

@@ -29,7 +29,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -56,6 +56,12 @@ DEFAULT_BURNED_IN_MODALITIES = frozenset({"US", "SC", "OT", "XC", "ES"})
 _PSEUDONYM_FIELD = re.compile(r"\{hash(?::(\d+))?\}")
 _TAG_TEXT = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)?$")
 _FORBIDDEN_PSEUDONYM = re.compile(r"[\\\x00-\x1f/]")
+
+
+def _unpickle_policy(state: dict[str, Any]) -> Policy:
+    state["overrides"] = MappingProxyType(state["overrides"])
+    state["private_overrides"] = MappingProxyType(state["private_overrides"])
+    return Policy(**state)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,13 @@ class Policy:
             self.format_pseudonym("X" * 32)
         ) > 64:
             raise PolicyError("pseudonym_format: no '/', '\\' or control characters; 64 chars max")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A policy travels to cluster workers: read-only mappings do not pickle, dicts do.
+        state = {f.name: getattr(self, f.name) for f in fields(self)}
+        state["overrides"] = dict(self.overrides)
+        state["private_overrides"] = dict(self.private_overrides)
+        return (_unpickle_policy, (state,))
 
     @property
     def shifts_dates(self) -> bool:

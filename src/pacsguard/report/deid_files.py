@@ -10,14 +10,18 @@ from typing import Any
 
 from pacsguard.report.files import write_atomic
 
-__all__ = ["tsv_field", "write_lists", "write_summary"]
+__all__ = ["summary_text", "tsv_field", "write_lists", "write_summary"]
 
 #: One list row: input, outcome, reason code, detail.
 Row = tuple[str, str, str, str]
 
 
+def summary_text(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
 def write_summary(data: Mapping[str, Any], targets: Sequence[Path]) -> None:
-    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    text = summary_text(data)
     for target in targets:
         write_atomic(target, text)
 

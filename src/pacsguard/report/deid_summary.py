@@ -12,7 +12,7 @@ from rich.table import Table
 __all__ = ["print_deid_summary"]
 
 
-def print_deid_summary(data: Mapping[str, Any], summary_path: Path, side_dir: Path,
+def print_deid_summary(data: Mapping[str, Any], summary_path: Path | str, side_dir: Path,
                        console: Console | None = None) -> None:
     """Print ``data``, the run's summary as written to ``summary_path`` (in the output folder).
 
@@ -42,7 +42,8 @@ def print_deid_summary(data: Mapping[str, Any], summary_path: Path, side_dir: Pa
     console.print(
         f"{data['patients']} patient(s); {data['seconds']} s; {data['files_per_second']} files/s; "
         f"{data['mb_per_second']} MB/s; key fingerprint {data['key_fingerprint']}")
-    console.print(f"output: {summary_path.parent}  (summary: {summary_path})")
+    folder = summary_path.parent if isinstance(summary_path, Path) else summary_path.rsplit("/", 1)[0]
+    console.print(f"output: {folder}  (summary: {summary_path})")
     if data.get("review_gallery"):
         console.print(f"review gallery of cleaned images: {data['review_gallery']}")
     console.print(f"journal and quarantine list (they name input files; keep them apart): {side_dir}")
