@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import re
 import signal
@@ -143,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers, server_tls=tls, forward_tls=forward_tls(args),
         backoff=backoff(args), study_quiet=args.study_quiet, max_pdu=args.max_pdu)
     gw = Gateway(cfg)
+    faulthandler.register(signal.SIGUSR1)  # an operator can see where a stuck gateway waits
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydicom.uid import AllTransferSyntaxes
+from pydicom.uid import AllTransferSyntaxes, ExplicitVRLittleEndian
 from pynetdicom import AE, _config, evt
 from pynetdicom.presentation import AllStoragePresentationContexts
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
@@ -74,7 +74,11 @@ class Receiver:
         ae.maximum_pdu_size = max_pdu
         ae.maximum_associations = 64
         ae.network_timeout = ae.acse_timeout = ae.dimse_timeout = 60
-        syntaxes = list(AllTransferSyntaxes)
+        # pynetdicom picks the first of *our* syntaxes the sender proposes: Explicit VR Little
+        # Endian first keeps most instances in the encoding they were made in (a sender
+        # that proposes several uncompressed syntaxes, like storescu, then sends them as is).
+        syntaxes = [ExplicitVRLittleEndian, *(s for s in AllTransferSyntaxes
+                                             if s != ExplicitVRLittleEndian)]
         for cx in AllStoragePresentationContexts:
             if cx.abstract_syntax is not None:
                 ae.add_supported_context(cx.abstract_syntax, syntaxes)
@@ -101,7 +105,8 @@ class Receiver:
             self.server.server_close()
 
     def active(self) -> int:
-        return len([a for a in self.ae.active_associations if a.is_acceptor])
+        # only established ones: a bare connection (a port probe) has nothing to finish
+        return len([a for a in self.ae.active_associations if a.is_acceptor and a.is_established])
 
     def close(self) -> None:
         self.ae.shutdown()
