@@ -4,6 +4,7 @@ its PID. Every wait is bounded: a hung peer fails a test instead of hanging the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -68,15 +69,30 @@ class Proc:
         self.log = folder / f"{name}.log"
         with self.log.open("ab") as fh:
             self.p = subprocess.Popen(cmd, cwd=folder, env=env or PEER_ENV, stdout=fh,
-                                      stderr=subprocess.STDOUT)
+                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self) -> bool:
         return self.p.poll() is None
 
     def kill(self) -> None:
+        """SIGKILL, the process alone (its children must die with it by themselves)."""
         if self.alive():
             self.p.send_signal(signal.SIGKILL)
         self.p.wait(10)
+
+    def group_alive(self) -> bool:
+        try:
+            os.killpg(self.p.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def kill_group(self) -> None:
+        """Whatever is left of the process's own session (it was started in a new one)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.p.pid, signal.SIGKILL)
+        if self.alive():
+            self.p.wait(10)
 
     def stop(self, timeout: float = 15.0) -> int:
         if self.alive():
@@ -102,9 +118,7 @@ class Peers:
 
     def close(self) -> None:
         for p in self.procs:
-            if p.alive():
-                p.p.kill()
-                p.p.wait(10)
+            p.kill_group()
 
     # -- DCMTK ------------------------------------------------------------------------
     def storescp(self, name: str, aet: str, port: int = 0) -> tuple[Proc, Path, int]:

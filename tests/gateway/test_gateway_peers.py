@@ -91,6 +91,7 @@ def test_sigkill_after_ack_before_forward(peers: Peers, tmp_path: Path, key_file
     gw, port = peers.gateway(spool, [f"DEST@127.0.0.1:{scp_port}"], key_file)
     send("storescu", port, files, "MODALITY")  # every instance acknowledged (exit 0)
     gw.kill()
+    wait_until(lambda: not gw.group_alive(), "its worker processes to die with it", 10)
     assert len(list((spool / "received").glob("*.dcm"))) == len(files)  # durable before Success
     _, scp_dir, _ = peers.storescp("dest", "DEST", port=scp_port)
     gw2, _ = peers.gateway(spool, [f"DEST@127.0.0.1:{scp_port}"], key_file, name="gateway2")

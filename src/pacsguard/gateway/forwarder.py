@@ -67,6 +67,15 @@ class Forwarder:
     def start(self) -> None:
         self._thread.start()
 
+    def flush(self, deadline: float) -> None:
+        """Wait (until ``deadline``, monotonic) for what is queued to be sent, unless the
+        destination is down: what is left stays in the spool for the next start."""
+        self.wake.set()
+        while time.monotonic() < deadline and self.stats.up and self._thread.is_alive():
+            if not self.spool.pending(self.slug):
+                return
+            time.sleep(0.05)
+
     def join(self, timeout: float) -> None:
         self.stop.set()
         self.wake.set()

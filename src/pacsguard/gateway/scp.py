@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import ssl
 import tempfile
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydicom.uid import AllTransferSyntaxes, ExplicitVRLittleEndian
-from pynetdicom import AE, _config, evt
+from pynetdicom import AE, _config, dimse_messages, evt
 from pynetdicom.presentation import AllStoragePresentationContexts
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
@@ -67,8 +68,15 @@ class Receiver:
         self.rejected_associations = 0
         _config.STORE_RECV_CHUNKED_DATASET = True
         # pynetdicom writes each incoming dataset to a temporary file: in the spool, so that
-        # making it durable is an fsync and a rename (same file system).
-        tempfile.tempdir = str(spool.incoming)
+        # making it durable is an fsync and a rename (same file system); and through a file
+        # that remembers a failed write (a full disk) instead of raising in pynetdicom's
+        # reactor thread, which would kill the association without an answer.
+        incoming = spool.incoming
+
+        def temp_file(**_: Any) -> SpoolTempFile:
+            return SpoolTempFile(incoming)
+
+        dimse_messages.NamedTemporaryFile = temp_file  # type: ignore[attr-defined,assignment]
         ae = AE(ae_title=ae_title)
         ae.require_called_aet = True
         ae.maximum_pdu_size = max_pdu
@@ -124,6 +132,13 @@ class Receiver:
 
     def _on_store(self, event: Any) -> int:
         temp = Path(event.dataset_path)
+        failed = getattr(event.request._dataset_file, "failed", None)
+        if failed is not None:
+            temp.unlink(missing_ok=True)
+            self.refused_full += 1
+            log.warning("could not write a received instance to the spool (%s): answered Out "
+                        "of Resources", errno.errorcode.get(failed, failed))
+            return OUT_OF_RESOURCES
         if self.spool.bytes >= self.spool_max > 0:
             temp.unlink(missing_ok=True)
             self.refused_full += 1
@@ -154,6 +169,42 @@ class Receiver:
                 fh.close()
         if isinstance(path, Path) and path.parent == self.spool.incoming:
             path.unlink(missing_ok=True)
+
+
+class SpoolTempFile:
+    """What pynetdicom writes a received dataset into: a file in the spool's incoming
+    folder whose write errors are kept (``failed``: the errno) rather than raised."""
+
+    def __init__(self, folder: Path) -> None:
+        fd, name = tempfile.mkstemp(suffix=".dcm", dir=folder)
+        self.name = name
+        self._fh = os.fdopen(fd, "wb")
+        self.failed: int | None = None
+
+    @property
+    def file(self) -> SpoolTempFile:  # pynetdicom calls ``.file.flush()``
+        return self
+
+    def write(self, data: bytes) -> int:
+        if self.failed is None:
+            try:
+                self._fh.write(data)
+            except OSError as exc:
+                self.failed = exc.errno or errno.EIO
+        return len(data)
+
+    def flush(self) -> None:
+        if self.failed is None:
+            try:
+                self._fh.flush()
+            except OSError as exc:
+                self.failed = exc.errno or errno.EIO
+
+    def close(self) -> None:
+        try:
+            self._fh.close()
+        except OSError as exc:
+            self.failed = self.failed or exc.errno or errno.EIO
 
 
 def server_tls(cert: Path, key: Path, ca: Path | None, require_client_cert: bool) -> ssl.SSLContext:

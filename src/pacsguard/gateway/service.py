@@ -146,6 +146,8 @@ class Gateway:
             self.pool.drain(max(0.1, deadline - time.monotonic()))
             self.pool.shutdown()
         for f in self.forwarders:
+            f.flush(deadline)
+        for f in self.forwarders:
             f.join(max(0.1, deadline - time.monotonic()))
         if self.status is not None:
             self.status.stop()

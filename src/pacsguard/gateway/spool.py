@@ -106,22 +106,37 @@ class Spool:
         copy without it is redone from the original on restart)."""
         copy = self.deid / f"{key}.dcm"
         tmp = copy.with_name(copy.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, copy)
-        for dest in self.destinations:
-            link = self.queue(dest) / f"{key}.dcm"
-            link.unlink(missing_ok=True)
-            os.link(copy, link)
-            fsync_dir(link.parent)
-        _write_durable(self.deid / f"{key}.json", json.dumps(meta.__dict__).encode())
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, copy)
+            for dest in self.destinations:
+                link = self.queue(dest) / f"{key}.dcm"
+                link.unlink(missing_ok=True)
+                os.link(copy, link)
+                fsync_dir(link.parent)
+            _write_durable(self.deid / f"{key}.json", json.dumps(meta.__dict__).encode())
+        except OSError:  # a full disk: undo, the original stays and is retried
+            self._uncommit(key)
+            raise
+
+    def _uncommit(self, key: str) -> None:
+        for path in (self.deid / f"{key}.dcm.tmp", self.deid / f"{key}.json.tmp",
+                     self.deid / f"{key}.json", self.deid / f"{key}.dcm",
+                     *(self.queue(d) / f"{key}.dcm" for d in self.destinations)):
+            path.unlink(missing_ok=True)
 
     def quarantine_original(self, key: str, reason: str, detail: str) -> None:
         target = self.quarantine / f"{key}.dcm"
-        _write_durable(self.quarantine / f"{key}.json",
-                       json.dumps({"reason": reason, "detail": detail}).encode())
+        try:
+            _write_durable(self.quarantine / f"{key}.json",
+                           json.dumps({"reason": reason, "detail": detail}).encode())
+        except OSError:
+            (self.quarantine / f"{key}.json.tmp").unlink(missing_ok=True)
+            (self.quarantine / f"{key}.json").unlink(missing_ok=True)
+            raise
         os.replace(self.original(key), target)
         fsync_dir(self.quarantine)
         fsync_dir(self.received)

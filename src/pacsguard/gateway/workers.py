@@ -11,7 +11,9 @@ import functools
 import io
 import logging
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,8 +47,28 @@ _SPOOL: Spool | None = None
 
 def _init(cfg: WorkerConfig, root: Path, destinations: list[str]) -> None:
     global _PIPE, _SPOOL
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when to stop
     _PIPE = Deidentifier(cfg.policy, cfg.key)
     _SPOOL = Spool(root, destinations)
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a SIGKILLed gateway (it would hold the spool): it watches
+    its parent. (PR_SET_PDEATHSIG would fire when the *thread* that forked it ends.)"""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 def settle(key: str) -> Settled:
@@ -80,17 +102,27 @@ class DeidPool:
         self.inflight: set[str] = set()
         self._idle = threading.Condition(self._lock)
         self._crashes: dict[str, int] = {}
+        self.retry_after = 5.0  #: seconds before an instance the spool could not record is redone
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.n, initializer=_init,
+        pool = ProcessPoolExecutor(max_workers=self.n, initializer=_init,
                                    initargs=(self.cfg, self.spool.root, self.spool.destinations))
+        # Start every worker now, from this thread, rather than lazily from a receiving one.
+        for f in [pool.submit(_ready) for _ in range(self.n)]:
+            f.result(timeout=120)
+        return pool
 
     def submit(self, key: str) -> None:
         with self._lock:
             if key in self.inflight:
                 return
             self.inflight.add(key)
-            fut = self._pool.submit(settle, key)
+            try:
+                fut = self._pool.submit(settle, key)
+            except BrokenProcessPool:  # broken between two instances: a new pool
+                self._pool.shutdown(wait=False)
+                self._pool = self._new_pool()
+                fut = self._pool.submit(settle, key)
         fut.add_done_callback(functools.partial(self._done, key))
 
     def _done(self, key: str, fut: Future[Settled]) -> None:
@@ -107,9 +139,12 @@ class DeidPool:
             self._retry_or_quarantine(key)
             return
         except Exception as exc:  # an error of the spool itself (disk full): retried later
-            log.error("de-identification could not be recorded (%s); retried on restart",
-                      type(exc).__name__)
+            log.error("de-identification could not be recorded (%s); retrying in %g s",
+                      type(exc).__name__, self.retry_after)
             settled = Settled(key, Outcome.FAILED, "spool-error")
+            timer = threading.Timer(self.retry_after, self.submit, (key,))
+            timer.daemon = True
+            timer.start()
         with self._lock:
             self.inflight.discard(key)
             self._idle.notify_all()
