@@ -60,6 +60,7 @@ class Gateway:
                       self.spool, backoff=cfg.backoff, study_quiet=cfg.study_quiet)
             for slug, spec in zip(slugs, cfg.forward, strict=True)]
         self.deidentified = 0
+        self.ingested = 0
         self.quarantined = 0
         self._lock = threading.Lock()
         self.pool: DeidPool | None = None
@@ -67,7 +68,9 @@ class Gateway:
         self.status: StatusServer | None = None
         self.stopped = threading.Event()
 
-    def start(self) -> None:
+    def start(self, *, listen: bool = True) -> None:
+        """Recover the spool and start working; ``listen=False``: no DICOM listener (pull
+        feeds :meth:`ingest` itself)."""
         cfg = self.cfg
         self.spool.create()
         todo = self.spool.recover()
@@ -78,6 +81,8 @@ class Gateway:
             self.pool.submit(key)
         if todo:
             log.info("resuming: %d received instance(s) to de-identify", len(todo))
+        if not listen:
+            return
         self.receiver = Receiver(cfg.ae_title, self.spool, allow=cfg.allow,
                                  spool_max=cfg.spool_max, on_received=self._received,
                                  ssl_context=cfg.server_tls, max_pdu=cfg.max_pdu)
@@ -88,6 +93,12 @@ class Gateway:
         host, port = self.receiver.address
         log.info("listening as %s on %s:%d, forwarding to %d destination(s)", cfg.ae_title,
                  host, port, len(self.forwarders))
+
+    def ingest(self, temp: Path) -> None:
+        """Take a file already in the spool's incoming folder (it is moved)."""
+        assert self.pool is not None
+        self.pool.submit(self.spool.ingest(temp))
+        self.ingested += 1
 
     def _received(self, key: str, calling_aet: str) -> None:
         assert self.pool is not None
@@ -121,7 +132,7 @@ class Gateway:
                 "up": f.stats.up, "kind": _kind(spec)}
         r = self.receiver
         return {
-            "received": r.received if r else 0,
+            "received": (r.received if r else 0) + self.ingested,
             "refused_full": r.refused_full if r else 0,
             "deidentified": self.deidentified,
             "quarantined": self.quarantined,
