@@ -136,3 +136,51 @@ def test_sigterm_finishes_the_association_in_flight(peers: Peers, tmp_path: Path
     assert gw.stop(timeout=60) == 0
     assert sender.wait(60) == 0  # the association in flight was finished, not cut
     assert folder_uids(out) == expected  # and everything acknowledged was forwarded
+
+
+def test_stow_rs_into_orthanc_and_study_quiet(peers: Peers, tmp_path: Path,
+                                              key_file: Path) -> None:
+    """STOW-RS into Orthanc's DICOMweb plugin, with --study-quiet: nothing is forwarded
+    while the study is still arriving, then all of it."""
+    from gwpeers import ORTHANC_PLUGIN, orthanc_sop_uids
+
+    if not Path(ORTHANC_PLUGIN).exists():
+        pytest.skip("orthanc-dicomweb not installed")
+    files = make_inputs(tmp_path / "in", per_patient=4)
+    expected = deid_reference(tmp_path / "in", tmp_path / "ref", key_file)
+    _, _, http = peers.orthanc("stow-dest")
+    spool = tmp_path / "spool"
+    gw, port = peers.gateway(spool, [f"http://127.0.0.1:{http}/dicom-web"], key_file,
+                             extra=["--study-quiet", "3"])
+    send("dcmsend", port, files[:4], "MODALITY")
+    time.sleep(1.5)
+    assert orthanc_sop_uids(http) == set()  # the study is held while it may still grow
+    send("dcmsend", port, files[4:], "MODALITY")
+    wait_until(lambda: orthanc_sop_uids(http) == set(expected), "Orthanc holds all (STOW-RS)")
+    wait_until(lambda: not spool_originals(spool), "the spool to drain")
+    gw.stop()
+    assert_no_names(gw.log)
+
+
+def test_forward_over_tls_to_storescp(peers: Peers, tmp_path: Path, key_file: Path) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(certs / "key.pem"), "-out", str(certs / "cert.pem"), "-days", "2",
+                    "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    files = make_inputs(tmp_path / "in", per_patient=3)
+    expected = deid_reference(tmp_path / "in", tmp_path / "ref", key_file)
+    scp_port = free_port()
+    out = tmp_path / "tls-dest" / "in"
+    out.mkdir(parents=True)
+    from gwpeers import Proc, port_open
+
+    peers.add(Proc(["storescp", "+tls", str(certs / "key.pem"), str(certs / "cert.pem"), "-ic",
+                    "-aet", "TLSSCP", "+xa", "-od", str(out), str(scp_port)],
+                   tmp_path / "tls-dest", "storescp"))
+    wait_until(lambda: port_open(scp_port), "storescp +tls")
+    gw, port = peers.gateway(tmp_path / "spool", [f"TLSSCP@127.0.0.1:{scp_port}"], key_file,
+                             extra=["--forward-tls-ca", str(certs / "cert.pem")])
+    send("storescu", port, files, "MODALITY")
+    wait_until(lambda: set(folder_uids(out)) == set(expected), "delivered over TLS")
+    gw.stop()
