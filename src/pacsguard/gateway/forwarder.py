@@ -119,7 +119,12 @@ class Forwarder:
                 self.wake.clear()
                 continue
             idle_since = time.monotonic()
-            self._send(batch)
+            try:
+                self._send(batch)
+            except Exception as exc:  # the spool itself failed (disk): never end the thread
+                log.error("%s: forwarding failed (%s); retrying", self.dest.label,
+                          type(exc).__name__)
+                self.stop.wait(self.backoff.delay(1))
         self.dest.close()
 
     def _send(self, batch: list[Outgoing]) -> None:

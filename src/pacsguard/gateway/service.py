@@ -54,7 +54,7 @@ class Gateway:
     def __init__(self, cfg: GatewayConfig) -> None:
         self.cfg = cfg
         slugs = [destination_slug(f) for f in cfg.forward]
-        self.spool = Spool(cfg.spool, slugs)
+        self.spool = Spool(cfg.spool.absolute(), slugs)
         self.forwarders = [
             Forwarder(slug, parse_destination(spec, calling_aet=cfg.ae_title, tls=cfg.forward_tls),
                       self.spool, backoff=cfg.backoff, study_quiet=cfg.study_quiet)

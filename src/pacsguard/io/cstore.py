@@ -35,6 +35,22 @@ def classify_store_status(status: int) -> Verdict:
     return Verdict.PERMANENT
 
 
+def _keep_responses(assoc: Association) -> None:
+    """Work around a race in pynetdicom 3.0: the association's reactor thread can take a
+    C-STORE response off the queue between two requests (its pause flag is read stale) and
+    drop it as an "unexpected service message"; the sender then waits for its DIMSE timeout.
+    A response the reactor takes is put back for the waiting sender instead."""
+    serve = assoc._serve_request
+
+    def serve_requests_only(msg: Any, context_id: int) -> None:
+        if not msg.is_valid_request:
+            assoc.dimse.msg_queue.put((context_id, msg))
+            return
+        serve(msg, context_id)
+
+    assoc._serve_request = serve_requests_only  # type: ignore[method-assign]
+
+
 class CStoreDestination:
     """Stores to a remote AE. Not thread-safe: one forwarder thread owns it."""
 
@@ -49,6 +65,7 @@ class CStoreDestination:
         self.timeout = timeout
         self._assoc: Association | None = None
         self._contexts: set[tuple[str, str]] = set()
+        self._msg_id = 0
         _config.STORE_SEND_CHUNKED_DATASET = True  # stream each file from disk
 
     def _associate(self, wanted: set[tuple[str, str]]) -> Association | None:
@@ -64,8 +81,10 @@ class CStoreDestination:
         assoc = ae.associate(self.address.host, self.address.port, **kwargs)
         if not assoc.is_established:
             return None
+        _keep_responses(assoc)
         self._contexts = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
                           for cx in assoc.accepted_contexts}
+        self._msg_id = 0
         return assoc
 
     def send(self, batch: list[Outgoing]) -> list[Delivery]:
@@ -90,7 +109,8 @@ class CStoreDestination:
                                     "presentation context for this SOP class and transfer syntax"))
                 continue
             try:
-                rsp = assoc.send_c_store(item.path)
+                self._msg_id = self._msg_id % 65535 + 1  # unique per association
+                rsp = assoc.send_c_store(item.path, msg_id=self._msg_id)
             except (OSError, RuntimeError, ValueError, AttributeError) as exc:
                 log.debug("C-STORE to %s failed: %s", self.label, type(exc).__name__)
                 rsp = None
