@@ -188,3 +188,19 @@ def test_spool_max_answers_out_of_resources(tmp_path: Path, key: SecretKey) -> N
     finally:
         gw.cfg.drain_timeout = 2
         gw.stop()
+
+
+def test_a_handler_failure_answers_a_failure_and_the_server_goes_on(
+        gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = make_inputs(tmp_path / "in", per_patient=1)
+    assert gateway.receiver is not None
+    port = gateway.receiver.address[1]
+    real = Spool.ingest
+
+    def broken(self: Spool, temp: Path) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Spool, "ingest", broken)
+    assert _send(port, files[:1]) == [0xC211]  # pynetdicom: exception in the handler
+    monkeypatch.setattr(Spool, "ingest", real)
+    assert _send(port, files) == [0, 0]

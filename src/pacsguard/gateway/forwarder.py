@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pacsguard.gateway.spool import Spool
+from pacsguard.gateway.spool import Committed, Spool
 from pacsguard.io.forward import Destination, Outgoing, Verdict
 
 __all__ = ["Backoff", "ForwardStats", "Forwarder"]
@@ -62,6 +62,7 @@ class Forwarder:
         self._attempts: dict[str, int] = {}
         self._not_before: dict[str, float] = {}
         self._link_failures = 0
+        self._meta: dict[str, Committed] = {}  #: committed metadata never changes: read once
         self._thread = threading.Thread(target=self._loop, name=f"forward-{self.slug}", daemon=True)
 
     def start(self) -> None:
@@ -86,13 +87,17 @@ class Forwarder:
         items: list[Outgoing] = []
         last_arrival: dict[str, float] = {}
         metas = []
-        for key in self.spool.pending(self.slug):
+        pending = self.spool.pending(self.slug)
+        for key in pending:
             if self._not_before.get(key, 0) > now:
                 continue
-            meta = self.spool.committed(key)
+            meta = self._meta.get(key) or self.spool.committed(key)
             if meta is None:
                 continue  # being committed right now
+            self._meta[key] = meta
             metas.append((key, meta))
+            if not self.study_quiet and len(metas) >= self.batch:
+                break
             last_arrival[meta.study_uid] = max(last_arrival.get(meta.study_uid, 0), meta.arrived)
         if self.study_quiet > 0:
             quiet = {s for s, t in last_arrival.items() if now - t >= self.study_quiet}
@@ -133,8 +138,7 @@ class Forwarder:
         for item, answer in zip(batch, answers, strict=True):
             if answer.verdict is Verdict.DELIVERED:
                 self.spool.confirm(self.slug, item.key)
-                self._attempts.pop(item.key, None)
-                self._not_before.pop(item.key, None)
+                self._forget(item.key)
                 self.stats.forwarded += 1
                 log.info("%s: forwarded %s", self.dest.label, item.sop_instance_uid)
             elif answer.verdict is Verdict.PERMANENT:
@@ -160,9 +164,13 @@ class Forwarder:
             self._link_failures = 0
             self.stats.up = True
 
+    def _forget(self, key: str) -> None:
+        self._attempts.pop(key, None)
+        self._not_before.pop(key, None)
+        self._meta.pop(key, None)
+
     def _dead(self, item: Outgoing, status: int | None, detail: str) -> None:
         self.spool.dead_letter(self.slug, item.key, status, detail)
-        self._attempts.pop(item.key, None)
-        self._not_before.pop(item.key, None)
+        self._forget(item.key)
         self.stats.dead_lettered += 1
         log.warning("%s: dead-lettered %s (%s)", self.dest.label, item.sop_instance_uid, detail)
