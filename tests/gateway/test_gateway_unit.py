@@ -201,6 +201,53 @@ def test_a_handler_failure_answers_a_failure_and_the_server_goes_on(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(Spool, "ingest", broken)
-    assert _send(port, files[:1]) == [0xC211]  # pynetdicom: exception in the handler
+    assert _send(port, files[:1]) == [0xC000]
+    assert not list((tmp_path / "spool" / "incoming").iterdir())  # nothing left behind
     monkeypatch.setattr(Spool, "ingest", real)
     assert _send(port, files) == [0, 0]
+
+
+def slow_settle(key: str) -> object:
+    """Stands in for the worker's settle in a forked worker: the first instance hangs."""
+    import time as _time
+
+    from pacsguard.gateway import workers
+
+    if key.endswith("-hang0000"):
+        _time.sleep(60)
+    return workers.real_settle(key)  # type: ignore[attr-defined]
+
+
+def test_an_instance_past_the_timeout_is_quarantined_and_the_rest_goes_on(
+        tmp_path: Path, key: SecretKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacsguard.gateway import workers
+    from pacsguard.gateway.workers import DeidPool
+
+    monkeypatch.setattr(workers, "real_settle", workers.settle, raising=False)
+    monkeypatch.setattr(workers, "settle", slow_settle)
+    files = make_inputs(tmp_path / "in", per_patient=2)
+    spool = Spool(tmp_path / "spool", ["a"])
+    spool.create()
+    keys = []
+    for n, f in enumerate(files):
+        temp = spool.incoming / f"t{n}.dcm"
+        temp.write_bytes(f.read_bytes())
+        k = spool.ingest(temp)
+        hang = k.rsplit("-", 1)[0] + "-hang0000"
+        if n == 0:
+            spool.original(k).rename(spool.original(hang))
+            k = hang
+        keys.append(k)
+    settled: list[object] = []
+    pool = DeidPool(WorkerConfig(Policy(), key), spool, 2, settled.append, file_timeout=1.0)
+    try:
+        for k in keys:
+            pool.submit(k)
+        wait_until(lambda: len(settled) == len(keys), "every instance settled", 30)
+    finally:
+        pool.shutdown()
+    by_key = {s.key: s for s in settled}  # type: ignore[attr-defined]
+    assert by_key[keys[0]].reason == "timeout"
+    assert (spool.quarantine / f"{keys[0]}.dcm").exists()
+    assert all(by_key[k].outcome == "written" for k in keys[1:])
+    assert sorted(spool.pending("a")) == sorted(keys[1:])

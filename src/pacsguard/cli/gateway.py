@@ -49,6 +49,9 @@ def add_policy_args(p: Any) -> None:
     pix.add_argument("--no-clean-pixels", dest="clean_pixels", action="store_false")
     p.add_argument("-j", "--workers", type=int, default=0,
                    help="de-identification worker processes (0: all cores)")
+    p.add_argument("--file-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="quarantine an instance that takes longer than this (reason 'timeout') "
+                   "and replace its worker (default 120; 0: no watchdog)")
 
 
 def add_forward_args(p: Any, *, required: bool) -> None:
@@ -142,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         spool_max=parse_size(args.spool_max) if args.spool_max else 0,
         status=host_port(args.status, "--status") if args.status else None,
         workers=args.workers, server_tls=tls, forward_tls=forward_tls(args),
-        backoff=backoff(args), study_quiet=args.study_quiet, max_pdu=args.max_pdu)
+        backoff=backoff(args), study_quiet=args.study_quiet, max_pdu=args.max_pdu,
+        file_timeout=args.file_timeout)
     gw = Gateway(cfg)
     faulthandler.register(signal.SIGUSR1)  # an operator can see where a stuck gateway waits
     stop = threading.Event()

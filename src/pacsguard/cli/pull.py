@@ -147,7 +147,8 @@ def _deid(args: argparse.Namespace, cfg: Any, incoming: Path, base: Path) -> int
     from pacsguard.report.deid_summary import print_deid_summary
     from pacsguard.report.progress import progress_bar
 
-    run_cfg = DeidRun(inputs=[incoming], out_dir=args.output, worker=cfg, workers=args.workers)
+    run_cfg = DeidRun(inputs=[incoming], out_dir=args.output, worker=cfg, workers=args.workers,
+                      file_timeout=args.file_timeout)
     show = not args.no_progress and not args.quiet and sys.stderr.isatty()
     with progress_bar("de-identifying", enabled=show) as tick:
         run_cfg.progress = tick
@@ -175,7 +176,7 @@ def _forward(args: argparse.Namespace, cfg: Any, incoming: Path, base: Path) -> 
     gw = Gateway(GatewayConfig(listen=("127.0.0.1", 0), ae_title=args.ae_title,
                                spool=base / "spool", forward=list(args.forward), worker=cfg,
                                workers=args.workers, forward_tls=forward_tls(args),
-                               backoff=backoff(args)))
+                               backoff=backoff(args), file_timeout=args.file_timeout))
     gw.start(listen=False)
     for f in sorted(incoming.glob("*.dcm")):
         tmp = gw.spool.incoming / f.name

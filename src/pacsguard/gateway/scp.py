@@ -131,6 +131,16 @@ class Receiver:
             event.assoc.kill()
 
     def _on_store(self, event: Any) -> int:
+        try:
+            return self._store(event)
+        except Exception as exc:  # a bug: answer a failure, drop the partial file, go on
+            log.error("could not take a received instance (%s)", type(exc).__name__)
+            path = getattr(event.request, "_dataset_path", None)
+            if isinstance(path, Path):
+                path.unlink(missing_ok=True)
+            return CANNOT_UNDERSTAND
+
+    def _store(self, event: Any) -> int:
         temp = Path(event.dataset_path)
         failed = getattr(event.request._dataset_file, "failed", None)
         if failed is not None:

@@ -48,6 +48,7 @@ class GatewayConfig:
     study_quiet: float = 0.0
     max_pdu: int = 262144
     drain_timeout: float = 30.0  #: how long SIGTERM waits for associations and workers
+    file_timeout: float = 120.0  #: seconds one instance may take before it is quarantined
 
 
 class Gateway:
@@ -74,7 +75,8 @@ class Gateway:
         cfg = self.cfg
         self.spool.create()
         todo = self.spool.recover()
-        self.pool = DeidPool(cfg.worker, self.spool, cfg.workers, self._settled)
+        self.pool = DeidPool(cfg.worker, self.spool, cfg.workers, self._settled,
+                             file_timeout=cfg.file_timeout)
         for f in self.forwarders:
             f.start()
         for key in todo:

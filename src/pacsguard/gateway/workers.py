@@ -14,8 +14,9 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,19 +91,35 @@ def settle(key: str) -> Settled:
 
 
 class DeidPool:
-    """A process pool fed with spool IDs; ``on_settled`` is called in a pool thread."""
+    """A process pool fed with spool IDs, at most one instance per worker in flight (so the
+    time since submission is the time it has taken); ``on_settled`` is called once per ID.
+
+    An instance past ``file_timeout`` seconds is quarantined (``timeout``) and the pool is
+    replaced (the others in flight are redone). A worker that dies breaks the pool: the IDs
+    in flight are redone in a new one, and one that breaks a pool twice is quarantined
+    (``worker-crash``). The original stays in the spool until then, whatever happens.
+    """
 
     def __init__(self, cfg: WorkerConfig, spool: Spool, workers: int,
-                 on_settled: Callable[[Settled], None]) -> None:
+                 on_settled: Callable[[Settled], None], *, file_timeout: float = 120.0) -> None:
         self.cfg, self.spool = cfg, spool
         self.n = workers if workers > 0 else (os.cpu_count() or 1)
         self.on_settled = on_settled
-        self._lock = threading.Lock()
-        self._pool = self._new_pool()
-        self.inflight: set[str] = set()
-        self._idle = threading.Condition(self._lock)
-        self._crashes: dict[str, int] = {}
+        self.file_timeout = file_timeout
         self.retry_after = 5.0  #: seconds before an instance the spool could not record is redone
+        # Re-entrant: a future's callback runs in the submitting thread when it is already done
+        # (or cancelled by a pool replacement) while the lock is held.
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._backlog: deque[str] = deque()
+        self._queued: set[str] = set()
+        self.inflight: dict[str, tuple[Future[Settled], float, int]] = {}
+        self._crashes: dict[str, int] = {}
+        self._generation = 0
+        self._pool = self._new_pool()
+        self._closed = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, name="deid-watchdog", daemon=True)
+        self._monitor.start()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(max_workers=self.n, initializer=_init,
@@ -114,57 +131,113 @@ class DeidPool:
 
     def submit(self, key: str) -> None:
         with self._lock:
-            if key in self.inflight:
+            if key in self.inflight or key in self._queued:
                 return
-            self.inflight.add(key)
+            self._queued.add(key)
+            self._backlog.append(key)
+            self._fill()
+
+    def _fill(self) -> None:
+        """Called with the lock held."""
+        while self._backlog and len(self.inflight) < self.n and not self._closed.is_set():
+            key = self._backlog.popleft()
+            self._queued.discard(key)
             try:
                 fut = self._pool.submit(settle, key)
-            except BrokenProcessPool:  # broken between two instances: a new pool
-                self._pool.shutdown(wait=False)
-                self._pool = self._new_pool()
+            except BrokenProcessPool:  # broken between two instances
+                self._replace_pool()
                 fut = self._pool.submit(settle, key)
-        fut.add_done_callback(functools.partial(self._done, key))
+            self.inflight[key] = (fut, time.monotonic(), self._generation)
+            fut.add_done_callback(functools.partial(self._done, key, self._generation))
 
-    def _done(self, key: str, fut: Future[Settled]) -> None:
-        try:
-            settled = fut.result()
-        except BrokenProcessPool:
-            # A worker died (OOM killer, a crash): the original is still in the spool; it is
-            # retried in a new pool, and quarantined if it breaks that one alone too.
-            with self._lock:
-                self.inflight.discard(key)
-                self._pool.shutdown(wait=False)
-                self._pool = self._new_pool()
-            log.warning("a de-identification worker died; retrying its instance")
-            self._retry_or_quarantine(key)
-            return
-        except Exception as exc:  # an error of the spool itself (disk full): retried later
-            log.error("de-identification could not be recorded (%s); retrying in %g s",
-                      type(exc).__name__, self.retry_after)
-            settled = Settled(key, Outcome.FAILED, "spool-error")
-            timer = threading.Timer(self.retry_after, self.submit, (key,))
-            timer.daemon = True
-            timer.start()
+    def _replace_pool(self) -> None:
+        """Called with the lock held: kill the workers (a stuck one too) and start anew."""
+        procs = list(getattr(self._pool, "_processes", {}).values())  # no public API for this
+        self._generation += 1  # first: callbacks of the old pool's futures see they are stale
+        for proc in procs:
+            proc.kill()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+
+    def _done(self, key: str, generation: int, fut: Future[Settled]) -> None:
+        settled: Settled | None = None
         with self._lock:
-            self.inflight.discard(key)
+            current = self.inflight.get(key)
+            if current is None or current[0] is not fut:
+                return  # already settled by the watchdog, or redone in a newer pool
+            del self.inflight[key]
+            try:
+                settled = fut.result()
+            except (BrokenProcessPool, CancelledError):
+                # A worker died (OOM killer, a crash): everything in flight is redone in a
+                # new pool; an instance that breaks a pool twice is quarantined.
+                if generation == self._generation:
+                    log.warning("a de-identification worker died; redoing its instances")
+                    self._replace_pool()
+                n = self._crashes.get(key, 0) + 1
+                self._crashes[key] = n
+                if n < 2:
+                    self._backlog.appendleft(key)
+                    self._queued.add(key)
+                else:
+                    settled = self._quarantine(key, "worker-crash",
+                                               "the worker process died on this file")
+            except Exception as exc:  # an error of the spool itself (disk full): retried later
+                log.error("de-identification could not be recorded (%s); retrying in %g s",
+                          type(exc).__name__, self.retry_after)
+                settled = Settled(key, Outcome.FAILED, "spool-error")
+                timer = threading.Timer(self.retry_after, self.submit, (key,))
+                timer.daemon = True
+                timer.start()
+            self._fill()
             self._idle.notify_all()
-        self.on_settled(settled)
+        if settled is not None:
+            self.on_settled(settled)
 
-    def _retry_or_quarantine(self, key: str) -> None:
-        n = self._crashes.get(key, 0) + 1
-        self._crashes[key] = n
-        if n >= 2:
-            self.spool.quarantine_original(key, "worker-crash", "the worker process died on this file")
-            self.on_settled(Settled(key, Outcome.QUARANTINED, "worker-crash"))
+    def _quarantine(self, key: str, reason: str, detail: str) -> Settled:
+        try:
+            self.spool.quarantine_original(key, reason, detail)
+        except OSError:
+            return Settled(key, Outcome.FAILED, "spool-error")
+        return Settled(key, Outcome.QUARANTINED, reason)
+
+    def _watch(self) -> None:
+        while not self._closed.wait(0.5):
+            if self.file_timeout <= 0:
+                continue
+            late: list[Settled] = []
             with self._lock:
+                now = time.monotonic()
+                stuck = [k for k, (_, t, _) in self.inflight.items()
+                         if now - t > self.file_timeout]
+                if not stuck:
+                    continue
+                for key in stuck:
+                    del self.inflight[key]
+                    late.append(self._quarantine(key, "timeout", f"took longer than "
+                                                 f"{self.file_timeout:g} s; its worker was "
+                                                 "replaced"))
+                redo = list(self.inflight)
+                self.inflight.clear()
+                self._replace_pool()
+                for key in reversed(redo):
+                    self._backlog.appendleft(key)
+                    self._queued.add(key)
+                self._fill()
                 self._idle.notify_all()
-            return
-        self.submit(key)
+            for s in late:
+                log.warning("quarantined an instance that took longer than %g s",
+                            self.file_timeout)
+                self.on_settled(s)
 
     def drain(self, timeout: float) -> bool:
-        """Wait until nothing is in flight; False on timeout."""
+        """Wait until nothing is in flight or queued; False on timeout."""
         with self._lock:
-            return self._idle.wait_for(lambda: not self.inflight, timeout)
+            return self._idle.wait_for(lambda: not self.inflight and not self._backlog, timeout)
 
     def shutdown(self) -> None:
+        self._closed.set()
+        with self._lock:
+            self._backlog.clear()
+            self._queued.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
