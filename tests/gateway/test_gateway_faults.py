@@ -184,3 +184,50 @@ def test_forward_over_tls_to_storescp(peers: Peers, tmp_path: Path, key_file: Pa
     send("storescu", port, files, "MODALITY")
     wait_until(lambda: set(folder_uids(out)) == set(expected), "delivered over TLS")
     gw.stop()
+
+
+def test_compressed_transfer_syntaxes_pass_through(peers: Peers, tmp_path: Path,
+                                                   key_file: Path) -> None:
+    """RLE, JPEG Lossless and JPEG-LS instances sent by dcmsend (which proposes each file's
+    own syntax) come out as deid makes them from the same files."""
+    from gwpeers import need
+
+    need("dcmcrle", "dcmcjpeg", "dcmcjpls", "dcmsend")
+    plain = make_inputs(tmp_path / "plain", per_patient=2)
+    mixed = tmp_path / "in"
+    mixed.mkdir()
+    tools = (["dcmcrle"], ["dcmcjpeg"], ["dcmcjpls"], ["dcmcrle"])
+    for n, f in enumerate(plain):
+        subprocess.run([*tools[n % len(tools)], str(f), str(mixed / f"c{n}.dcm")], check=True,
+                       capture_output=True, timeout=60)
+    expected = deid_reference(mixed, tmp_path / "ref", key_file)
+    assert len(expected) == len(plain)
+    out = tmp_path / "out"
+    _, scp_dir, scp_port = peers.storescp("dest", "DEST")
+    gw, port = peers.gateway(tmp_path / "spool", [str(out), f"DEST@127.0.0.1:{scp_port}"],
+                             key_file)
+    send("dcmsend", port, sorted(mixed.iterdir()), "MODALITY")
+    wait_until(lambda: set(folder_uids(out)) == set(expected), "the folder")
+    assert folder_uids(out) == expected
+    wait_until(lambda: set(folder_uids(scp_dir)) == set(expected), "storescp (+xa)")
+    gw.stop()
+    assert_no_names(out, scp_dir, gw.log)
+
+
+def test_required_client_certificate(peers: Peers, tmp_path: Path, key_file: Path) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(certs / "key.pem"), "-out", str(certs / "cert.pem"), "-days", "2",
+                    "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    key, cert = str(certs / "key.pem"), str(certs / "cert.pem")
+    files = make_inputs(tmp_path / "in", per_patient=1)
+    out = tmp_path / "out"
+    gw, port = peers.gateway(tmp_path / "spool", [str(out)], key_file, extra=[
+        "--tls-cert", cert, "--tls-key", key, "--tls-ca", cert, "--require-client-cert"])
+    anonymous = send("storescu", port, files, "MODALITY", check=False,
+                     extra=["+tla", "+cf", cert])
+    assert anonymous.returncode != 0  # no client certificate: the handshake fails
+    send("storescu", port, files, "MODALITY", extra=["+tls", key, cert, "+cf", cert])
+    wait_until(lambda: len(folder_uids(out)) == len(files), "delivered with a client cert")
+    gw.stop()
