@@ -95,3 +95,38 @@ def test_pull_forward_to_storescp(peers: Peers, tmp_path: Path, key_file: Path) 
     assert r.returncode == 0, r.stderr
     assert set(folder_uids(scp_dir)) == set(expected)
     assert_no_names(scp_dir)
+
+
+def test_pull_from_dcmqrscp_by_cmove(peers: Peers, tmp_path: Path, key_file: Path) -> None:
+    from gwpeers import Proc, need, port_open, wait_until
+
+    need("dcmqrscp", "dcmqridx")
+    files = make_inputs(tmp_path / "in", per_patient=3)
+    expected = _uids_by_patient(tmp_path, files, key_file)
+    qr = tmp_path / "qr"
+    (qr / "open").mkdir(parents=True)
+    port, listen = free_port(), free_port()
+    (qr / "dcmqrscp.cfg").write_text(f"""NetworkTCPPort  = {port}
+MaxPDUSize      = 16384
+MaxAssociations = 16
+HostTable BEGIN
+puller = (PULLER, 127.0.0.1, {listen})
+HostTable END
+VendorTable BEGIN
+VendorTable END
+AETable BEGIN
+DCMQR_OPEN   {qr / "open"}   RW  (200, 1024mb)  ANY
+AETable END
+""")
+    subprocess.run(["dcmqridx", str(qr / "open"), *map(str, files)], check=True, timeout=60,
+                   capture_output=True)
+    peers.add(Proc(["dcmqrscp", "-c", str(qr / "dcmqrscp.cfg"), "-dhl"], qr, "dcmqrscp"))
+    wait_until(lambda: port_open(port), "dcmqrscp listening")
+    pid = PATIENTS[1].patient_id
+    out = tmp_path / "out"
+    r = _pull("--from", f"DCMQR_OPEN@127.0.0.1:{port}", "--ae-title", "PULLER", "--listen",
+              f"127.0.0.1:{listen}", "--query", f"PatientID={pid}", "--key-file", str(key_file),
+              str(out))
+    assert r.returncode == 0, r.stderr
+    assert folder_uids(out) == expected[pid]
+    assert_no_names(out)

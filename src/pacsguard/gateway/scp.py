@@ -19,19 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydicom.uid import (
-    AllTransferSyntaxes,
-    DeflatedExplicitVRLittleEndian,
-    ExplicitVRBigEndian,
-    ExplicitVRLittleEndian,
-    ImplicitVRLittleEndian,
-)
 from pynetdicom import AE, _config, dimse_messages, evt
 from pynetdicom.presentation import AllStoragePresentationContexts
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from pacsguard.errors import UsageError
 from pacsguard.gateway.spool import Spool
+from pacsguard.io.retrieve import preferred_syntaxes
 
 __all__ = ["AllowRule", "Receiver", "parse_allow"]
 
@@ -88,13 +82,7 @@ class Receiver:
         ae.maximum_pdu_size = max_pdu
         ae.maximum_associations = 64
         ae.network_timeout = ae.acse_timeout = ae.dimse_timeout = 60
-        # pynetdicom picks the first of *our* syntaxes the sender proposes. Compressed ones
-        # first: a sender proposing a file's own compressed syntax then sends it as it is
-        # (dcmsend would decompress it otherwise); then Explicit VR Little Endian, so that a
-        # sender proposing several uncompressed syntaxes (storescu) does not re-encode.
-        uncompressed = [ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian,
-                        ImplicitVRLittleEndian, ExplicitVRBigEndian]
-        syntaxes = [*(s for s in AllTransferSyntaxes if s not in uncompressed), *uncompressed]
+        syntaxes = preferred_syntaxes()
         for cx in AllStoragePresentationContexts:
             if cx.abstract_syntax is not None:
                 ae.add_supported_context(cx.abstract_syntax, syntaxes)

@@ -20,6 +20,13 @@ from typing import Any
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.uid import (
+    AllTransferSyntaxes,
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 from pynetdicom import AE, _config, build_role, evt
 from pynetdicom.presentation import StoragePresentationContexts
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]
@@ -32,7 +39,7 @@ from pacsguard.errors import NetworkError, UsageError
 from pacsguard.io.forward import AeAddress
 from pacsguard.io.sinks import fsync_dir
 
-__all__ = ["Retrieved", "Retriever", "StoreListener", "parse_query"]
+__all__ = ["Retrieved", "Retriever", "StoreListener", "parse_query", "preferred_syntaxes"]
 
 log = logging.getLogger("pacsguard.io.retrieve")
 
@@ -50,6 +57,17 @@ def parse_query(items: list[str]) -> dict[str, str]:
                              "PatientID=123")
         query[keyword] = value
     return query
+
+
+def preferred_syntaxes() -> list[str]:
+    """Every transfer syntax, in the order an SCP should accept them: pynetdicom picks the
+    first of *its* syntaxes the sender proposes. Compressed ones first, so a sender proposing
+    a file's own compressed syntax sends it as it is (dcmsend would decompress it otherwise);
+    then Explicit VR Little Endian, so a sender proposing several uncompressed syntaxes
+    (storescu, dcmqrscp) does not re-encode: the bytes stay as the sender holds them."""
+    uncompressed = [ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian,
+                    ImplicitVRLittleEndian, ExplicitVRBigEndian]
+    return [*(s for s in AllTransferSyntaxes if s not in uncompressed), *uncompressed]
 
 
 def _store_into(folder: Path, event: Any) -> int:
@@ -78,9 +96,10 @@ class StoreListener:
         ae = AE(ae_title=ae_title)
         ae.maximum_pdu_size = 262144
         ae.network_timeout = ae.acse_timeout = ae.dimse_timeout = 60
+        syntaxes = preferred_syntaxes()
         for cx in StoragePresentationContexts:
             if cx.abstract_syntax is not None:
-                ae.add_supported_context(cx.abstract_syntax, cx.transfer_syntax)
+                ae.add_supported_context(cx.abstract_syntax, syntaxes)
         server = ae.start_server((host, port), block=False,
                                  evt_handlers=[(evt.EVT_C_STORE, self._on_store)])
         assert server is not None
