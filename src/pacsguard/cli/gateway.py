@@ -131,8 +131,15 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.ae_title) > 16:
         raise UsageError("--ae-title is at most 16 characters")
+    spool = args.spool.resolve()
     for spec in args.forward:
-        parse_destination(spec, calling_aet=args.ae_title)  # refuse a bad spelling now
+        dest = parse_destination(spec, calling_aet=args.ae_title)  # refuse a bad spelling now
+        root = getattr(dest, "root", None)
+        if root is not None:
+            r = Path(root).resolve()
+            if r == spool or spool in r.parents or r in spool.parents:
+                raise UsageError("a --forward folder and the --spool must not contain each "
+                                 "other (the spool holds originals)")
     tls = None
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
