@@ -159,7 +159,11 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    gw.start()
+    try:
+        gw.start()
+    except OSError as exc:  # the port is taken, the spool cannot be written
+        gw.stop()
+        raise UsageError(f"cannot start: {exc.strerror or exc}") from exc
     print(f"pacsguard gateway: listening on {cfg.listen[0]}:{gw.receiver.address[1] if gw.receiver else 0}"
           f" as {cfg.ae_title}", flush=True)
     try:

@@ -99,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
               f"already done, {len(todo)} to retrieve", file=sys.stderr)
     listener = None
     if not args.get and todo:
-        listener = StoreListener(args.ae_title, incoming, *host_port(args.listen, "--listen"))
+        try:
+            listener = StoreListener(args.ae_title, incoming, *host_port(args.listen, "--listen"))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from exc
     results: list[Retrieved] = []
     lock = threading.Lock()
     show = not args.no_progress and not args.quiet and sys.stderr.isatty()
