@@ -14,7 +14,8 @@ or pseudonymized paths, never patient data.
     +-- OutputError                     output folder unusable (not writable, inside input, ...)
     +-- JournalError                    resume journal belongs to another key/policy, or corrupt
     +-- InputError                      an input cannot be used as a whole (missing path, ...)
-    +-- NetworkError                    audit: invalid target or scope refusal
+    +-- NetworkError                    audit: invalid target or scope refusal; pull: the
+    |                                   source refused the association or the C-FIND
     |   +-- ScopeError                  a target outside private/loopback without --allow-public
     +-- FileRejected                    one instance cannot be written out; carries its
         |                               outcome and a reason code
@@ -82,7 +83,7 @@ class InputError(PacsguardError):
 
 
 class NetworkError(PacsguardError):
-    """An audit target is invalid or cannot be audited."""
+    """An audit target is invalid or cannot be audited, or a PACS to pull from refused."""
 
 
 class ScopeError(NetworkError):

@@ -22,7 +22,7 @@ from pacsguard import __version__
 from pacsguard.errors import PacsguardError
 
 # Subcommand modules, in the order ``--help`` lists them.
-_SUBCOMMANDS = ("deid", "verify", "scan", "audit", "sample", "keygen")
+_SUBCOMMANDS = ("deid", "verify", "scan", "audit", "gateway", "pull", "sample", "keygen")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,3 +35,25 @@ def progress_bar(label: str, *, enabled: bool) -> Iterator[Callable[[int, int | 
             bar.update(task, completed=done, total=total, rate=rate)
 
         yield tick
+
+
+@contextmanager
+def study_bars(*, enabled: bool) -> Iterator[Callable[[str], Callable[[int, int | None], None]]]:
+    """Yield ``new_bar(label) -> tick(done, total)``: one bar per study (labels are counts,
+    never a UID or a name)."""
+    if not enabled:
+        yield lambda label: (lambda done, total: None)
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+
+        def new_bar(label: str) -> Callable[[int, int | None], None]:
+            task = bar.add_task(label, total=None)
+
+            def tick(done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return tick
+
+        yield new_bar
