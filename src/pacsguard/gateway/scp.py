@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pynetdicom import AE, _config, dimse_messages, evt
-from pynetdicom.presentation import AllStoragePresentationContexts
+from pynetdicom import _config, dimse_messages, evt
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from pacsguard.errors import UsageError
 from pacsguard.gateway.spool import Spool
-from pacsguard.io.retrieve import preferred_syntaxes
+from pacsguard.io.retrieve import storage_scp_ae
 
 __all__ = ["AllowRule", "Receiver", "parse_allow"]
 
@@ -77,15 +76,9 @@ class Receiver:
             return SpoolTempFile(incoming)
 
         dimse_messages.NamedTemporaryFile = temp_file  # type: ignore[attr-defined,assignment]
-        ae = AE(ae_title=ae_title)
+        ae = storage_scp_ae(ae_title, max_pdu=max_pdu, every_class=True)
         ae.require_called_aet = True
-        ae.maximum_pdu_size = max_pdu
         ae.maximum_associations = 64
-        ae.network_timeout = ae.acse_timeout = ae.dimse_timeout = 60
-        syntaxes = preferred_syntaxes()
-        for cx in AllStoragePresentationContexts:
-            if cx.abstract_syntax is not None:
-                ae.add_supported_context(cx.abstract_syntax, syntaxes)
         ae.add_supported_context(Verification)
         self.ae = ae
         self.server: Any = None

@@ -28,7 +28,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 from pynetdicom import AE, _config, build_role, evt
-from pynetdicom.presentation import StoragePresentationContexts
+from pynetdicom.presentation import AllStoragePresentationContexts, StoragePresentationContexts
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     StudyRootQueryRetrieveInformationModelFind,
     StudyRootQueryRetrieveInformationModelGet,
@@ -70,6 +70,22 @@ def preferred_syntaxes() -> list[str]:
     return [*(s for s in AllTransferSyntaxes if s not in uncompressed), *uncompressed]
 
 
+def storage_scp_ae(ae_title: str, *, max_pdu: int, every_class: bool,
+                   timeout: float = 60) -> AE:
+    """An AE that accepts storage in :func:`preferred_syntaxes`: the gateway's receiver
+    (``every_class``: all of pynetdicom's storage SOP classes) and pull's move destination
+    (the 128 the standard's contexts allow in one association)."""
+    ae = AE(ae_title=ae_title)
+    ae.maximum_pdu_size = max_pdu
+    ae.network_timeout = ae.acse_timeout = ae.dimse_timeout = timeout
+    syntaxes = preferred_syntaxes()
+    contexts = AllStoragePresentationContexts if every_class else StoragePresentationContexts
+    for cx in contexts:
+        if cx.abstract_syntax is not None:
+            ae.add_supported_context(cx.abstract_syntax, syntaxes)
+    return ae
+
+
 def _store_into(folder: Path, event: Any) -> int:
     """Write one received instance into ``folder``, durably; 0xA700 when it cannot."""
     temp = Path(event.dataset_path)
@@ -93,13 +109,7 @@ class StoreListener:
     def __init__(self, ae_title: str, folder: Path, host: str, port: int) -> None:
         self.folder = folder
         self.received = 0
-        ae = AE(ae_title=ae_title)
-        ae.maximum_pdu_size = 262144
-        ae.network_timeout = ae.acse_timeout = ae.dimse_timeout = 60
-        syntaxes = preferred_syntaxes()
-        for cx in StoragePresentationContexts:
-            if cx.abstract_syntax is not None:
-                ae.add_supported_context(cx.abstract_syntax, syntaxes)
+        ae = storage_scp_ae(ae_title, max_pdu=262144, every_class=False)
         server = ae.start_server((host, port), block=False,
                                  evt_handlers=[(evt.EVT_C_STORE, self._on_store)])
         assert server is not None
