@@ -5,6 +5,7 @@ inside functions count too: a lazy import is still a dependency."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,20 @@ def test_the_checker_sees_upward_imports() -> None:
                                                   "discover", "discover.checks"}
     assert layer_of("batch") > layer_of("report")
     assert layer_of("discover.checks") > layer_of("pixels") > layer_of("discover")
+
+
+def test_the_foundation_needs_only_the_standard_library_and_pydicom() -> None:
+    # What every other layer stands on installs with the core dependencies alone.
+    foundation = [p for p in MODULES if layer_of(unit_of(p)) == 0]
+    assert len(foundation) >= 10
+    for path in foundation:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                tops = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                tops = [node.module.split(".")[0]]
+            else:
+                continue
+            for top in tops:
+                assert top in sys.stdlib_module_names or top in {"__future__", "pacsguard",
+                                                                 "pydicom"}, (path, top)

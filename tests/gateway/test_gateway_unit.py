@@ -251,3 +251,14 @@ def test_an_instance_past_the_timeout_is_quarantined_and_the_rest_goes_on(
     assert (spool.quarantine / f"{keys[0]}.dcm").exists()
     assert all(by_key[k].outcome == "written" for k in keys[1:])
     assert sorted(spool.pending("a")) == sorted(keys[1:])
+
+
+def test_a_query_without_keyword_is_not_echoed() -> None:
+    from pacsguard.errors import UsageError
+    from pacsguard.io.retrieve import parse_query
+
+    assert parse_query(["PatientID=PID-55821"]) == {"PatientID": "PID-55821"}
+    for item in ("PID-55821", "PatientId:PID-55821"):  # a value typed alone, or with a typo
+        with pytest.raises(UsageError) as err:
+            parse_query([item])
+        assert "55821" not in str(err.value)

@@ -202,7 +202,13 @@ def run_batch(token: str, cfg: WorkerConfig, source: Source, sink: Sink,
         # One OCR thread per task thread, as in the local pool, whether or not a nanny
         # started this worker (pacsguard.pixels.ocrenv counts on a parent process).
         os.environ.setdefault(THREADS_VAR, "1")
-        worker = FileWorker(cfg, source, sink)
+        try:
+            worker = FileWorker(cfg, source, sink)
+        except Exception as exc:  # raising would make Dask log the task, handles included
+            return [Processed(InstanceResult(
+                Outcome.QUARANTINED, handle, "processing-error",
+                f"unexpected {type(exc).__name__} while starting the worker"))
+                for handle in handles]
         with _LOCK:
             if len(_WORKERS) >= 64:  # pipelines of earlier runs on a long-lived cluster
                 _WORKERS.clear()

@@ -31,7 +31,7 @@ from pacsguard.batch.summary import Summary
 from pacsguard.batch.worker import FileWorker, Processed, WorkerConfig
 from pacsguard.errors import OutputError, UsageError
 from pacsguard.io.objectstore import ObjectSink, ObjectSource, split_url
-from pacsguard.io.sinks import FolderSink, Sink, refuse_links
+from pacsguard.io.sinks import FolderSink, Sink
 from pacsguard.io.sources import FolderSource, Source
 from pacsguard.outcome import Outcome
 from pacsguard.pipeline import InstanceResult
@@ -112,6 +112,7 @@ class DeidRunner:
         self._kept = run.worker.policy.kept_tags()
         self._total: int | None = None
         self._restorer: FileWorker | None = None
+        self._checked = False
 
     def _executor(self) -> Executor:
         run = self.run_cfg
@@ -124,7 +125,10 @@ class DeidRunner:
                              file_timeout=run.file_timeout)
 
     def check(self) -> None:
-        """Everything that can be refused is refused before anything is written."""
+        """Everything that can be refused is refused before anything is written. Once: it
+        walks the output tree for links, which a resumed large run should not pay twice."""
+        if self._checked:
+            return
         run = self.run_cfg
         side = run.side  # a remote output without --side-dir is refused here
         if self.folder is not None:
@@ -152,9 +156,9 @@ class DeidRunner:
                     raise OutputError("the output must not be inside an input")
                 if in_url.startswith(out_url + "/"):
                     raise OutputError("an input lies inside the output")
-        refuse_links(side)
         self.sink.prepare()
-        FolderSink(side).prepare()
+        FolderSink(side).prepare()  # refuses links in the side folder too
+        self._checked = True
 
     def run(self) -> Summary:
         """De-identify every input; resumable; returns the summary (also kept as

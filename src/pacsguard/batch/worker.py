@@ -52,7 +52,8 @@ class FileWorker:
     def process(self, handle: str) -> Processed:
         try:
             loaded = self.source.load(handle)
-        except (OSError, ValueError) as exc:  # an object gone or a store unreachable
+        except Exception as exc:  # an object gone, a store unreachable: any client's error
+            # type, never its text (a store's message quotes the key, an input path)
             return Processed(InstanceResult(
                 Outcome.FAILED, handle, "unreadable",
                 f"the file vanished or cannot be read ({type(exc).__name__})"))

@@ -70,6 +70,7 @@ def _studies(args: argparse.Namespace, retriever: Any) -> list[str]:
 
 
 def _slug(uid: str) -> str:
+    """What the done list keeps of a study: a digest, never the original Study UID."""
     return hashlib.sha256(uid.encode()).hexdigest()[:24]
 
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     done = set(done_file.read_text().split()) if done_file.exists() else set()
     retriever = Retriever(source, args.ae_title, incoming, use_get=args.get)
     studies = _studies(args, retriever)
-    todo = [s for s in studies if s not in done]
+    todo = [s for s in studies if _slug(s) not in done]
     if not args.quiet:
         print(f"pacsguard pull: {len(studies)} stud(ies) found, {len(studies) - len(todo)} "
               f"already done, {len(todo)} to retrieve", file=sys.stderr)
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     if code == 0 or code == 1:
         with open(done_file, "a", encoding="ascii") as fh:
             for uid in retrieved:
-                fh.write(uid + "\n")
+                fh.write(_slug(uid) + "\n")
     if not args.quiet:
         print(f"pacsguard pull: {len(retrieved)} stud(ies) retrieved, {len(failed)} failed",
               file=sys.stderr)

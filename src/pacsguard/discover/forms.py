@@ -108,6 +108,9 @@ def id_forms(value: str) -> list[str]:
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
+#: Words with their digits too: a name stored as ``DOE2^JOHN`` is looked for as ``DOE2`` (the
+#: index always did) as well as ``DOE`` (text cleaning always did).
+_ALNUM_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
 #: Words too common to treat as a name part on their own.
 STOP_WORDS = frozenset({
@@ -140,6 +143,7 @@ def name_forms(value: str) -> tuple[list[str], list[str]]:
                 whole += [f"{parts[0]} {given[0]}", f"{given[0]} {parts[0]}"]
         for part in parts:
             words.extend(_WORD.findall(part))
+            words.extend(_ALNUM_WORD.findall(part))
     return list(dict.fromkeys(whole)), list(dict.fromkeys(words))
 
 

@@ -202,28 +202,19 @@ class Spool:
         for tmp in self.deid.glob("*.tmp"):
             tmp.unlink()
         todo: list[str] = []
-        total = 0
         for path in sorted(self.received.glob("*.dcm")):
             key = path.stem
-            total += path.stat().st_size
             if self.committed(key) is None:
                 for dest in os.listdir(self.root / "queue"):
                     (self.queue(dest) / path.name).unlink(missing_ok=True)
                 (self.deid / path.name).unlink(missing_ok=True)
                 todo.append(key)
         for meta in sorted(self.deid.glob("*.json")):
-            key = meta.stem
-            copy = self.deid / f"{key}.dcm"
-            if copy.exists():
-                total += copy.stat().st_size
-            self._settle_quietly(key)
-        self.bytes = total
+            self._settle(meta.stem)  # deletes what every destination already confirmed
+        # Counted after settling: what is left is what the spool holds (--spool-max).
+        self.bytes = sum(p.stat().st_size for folder in (self.received, self.deid)
+                         for p in folder.glob("*.dcm"))
         return todo
-
-    def _settle_quietly(self, key: str) -> None:
-        before = self.bytes
-        self._settle(key)
-        self.bytes = before
 
     def counts(self) -> dict[str, Any]:
         """What /status reports: counts and ages only."""

@@ -158,7 +158,7 @@ class ObjectSource:
         store = self._store(handle)  # not listed by this process: one HEAD
         try:
             info = store.fs.info(handle.partition("://")[2])
-        except (OSError, ValueError):
+        except Exception:  # gone or unreachable, whatever the store client raises
             return None
         return _stamp(info)
 

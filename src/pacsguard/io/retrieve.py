@@ -52,9 +52,10 @@ def parse_query(items: list[str]) -> dict[str, str]:
     query: dict[str, str] = {}
     for item in items:
         keyword, sep, value = item.partition("=")
-        if not sep or tag_for_keyword(keyword) is None:
-            raise UsageError(f"--query {keyword!r}: expected a DICOM keyword=value, e.g. "
-                             "PatientID=123")
+        if not sep:  # the item may be a value alone (a patient ID): not repeated
+            raise UsageError("--query: expected KEYWORD=VALUE, e.g. PatientID=123")
+        if tag_for_keyword(keyword) is None:
+            raise UsageError(f"--query {keyword!r}: not a DICOM keyword, e.g. PatientID=123")
         query[keyword] = value
     return query
 

@@ -9,6 +9,7 @@ import ssl
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from pacsguard.io.forward import Delivery, Outgoing, Verdict
 
@@ -27,7 +28,9 @@ class StowDestination:
     def __init__(self, base: str, *, tls: ssl.SSLContext | None = None,
                  timeout: float = 60.0) -> None:
         self.base = base.rstrip("/")
-        self.label = self.base.split("@")[-1]  # never credentials in a log
+        parts = urlsplit(self.base)  # a label for logs and metrics: never credentials or a
+        port = f":{parts.port}" if parts.port else ""  # query string (tokens) in it
+        self.label = f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
         self.tls = tls
         self.timeout = timeout
 

@@ -114,10 +114,10 @@ class Deidentifier:
         index = self._guard.index(ds)
         ctx = self.engine.context_for(ds, names=person_names(index))
         name = value_text(ds, PATIENT_NAME) if self.linkage else ""
-        modality = value_text(ds, MODALITY).upper()
+        modality = value_text(ds, MODALITY).upper() if needs_pixels else ""
         pixel_ids = sorted(ctx.ids.all_strings()) if needs_pixels else []
         header = self.engine.deidentify(ds, ctx)
-        # 3. pixels
+        # 3. pixels (modality and identifiers were read before the header step masked them)
         pixel_result = None
         if needs_pixels:
             pixel_result = self._pixels.clean(ds, modality, pixel_ids,
