@@ -8,7 +8,6 @@ import argparse
 import hashlib
 import logging
 import os
-import shutil
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -184,9 +183,8 @@ def _forward(args: argparse.Namespace, cfg: Any, incoming: Path, base: Path) -> 
     gw.start(listen=False)
     for f in sorted(incoming.glob("*.dcm")):
         tmp = gw.spool.incoming / f.name
-        shutil.copyfile(f, tmp)
-        gw.ingest(tmp)
-        f.unlink()
+        os.replace(f, tmp)  # one file system (both under the pull's folder): a rename, no copy
+        gw.ingest(tmp)  # lost here by a crash? the study is not marked done: a rerun fetches it
     last, since = -1, time.monotonic()
     while True:  # until all is settled, or nothing moved for a minute (a destination down)
         s = gw.snapshot()
