@@ -1,17 +1,30 @@
-"""De-identification throughput benchmark: pacsguard against the floor and three peers.
+"""De-identification throughput benchmark: pacsguard against the floor and its peers.
 
-    .venv/bin/python bench/deid_bench.py [--slices 600] [--rows 512] [--cols 512]
-        [--skip-others] [--tmp DIR] [--timeout 1800] [--wait-idle SECS] [--repeat N]
+    .venv/bin/python bench/deid_bench.py [--sets large,small] [--small]
+        [--slices 600] [--rows 512] [--cols 512] [--small-count 6000] [--small-size 64]
+        [--peers dicognito,dcmanon] [--dcmanon-procs 2] [--skip-others]
+        [--tmp DIR] [--timeout 1800] [--wait-idle SECS] [--repeat N]
 
-One generated 16-bit CT study (``pacsguard.samples.write_ct_series``) in a temp folder goes
-through, each into a fresh output folder:
+Data sets, each generated with ``pacsguard.samples.write_ct_series`` into a temp folder and
+reported in its own table:
+
+* ``large`` (default): one 16-bit CT study of ``--slices`` files of ``--rows`` x ``--cols``
+  (600 x 512 x 512, 316 MB);
+* ``small`` (``--small``, or ``--sets large,small`` for both in one run): one series of
+  ``--small-count`` files of ``--small-size`` squared pixels (6,000 x 64 x 64), where the
+  per-file cost dominates.
+
+Each set goes through, each tool into a fresh output folder:
 
 * ``cp -r`` (the floor; timed twice, the faster run is the reference),
 * a plain pydicom read-modify-write loop in one process (blank PatientName/PatientID),
 * ``pacsguard deid`` with all cores and with ``-j 1`` (temp 64-hex-digit key file),
-* dicognito, pydicom-deid (``deid``) and dicom-anonymizer, each from its own throwaway
-  virtualenv under ``.peers/bench-venvs/NAME`` (created once, then reused), run under
-  ``unshare -n`` when the kernel allows it (they need no network).
+* the peers chosen with ``--peers`` (default dicognito and dcmanon; also ``deid`` for
+  pydicom-deid and ``dicom-anonymizer``, or ``all``), each from its own throwaway virtualenv
+  under ``.peers/bench-venvs/NAME`` (created once, then reused), run under ``unshare -n``
+  when the kernel allows it (they need no network). dcmanon's PyPI package is a library
+  without a command line, so a few lines here drive it: ``--dcmanon-procs`` instances
+  (default 2), each on its contiguous share of the sorted file list.
 
 Each tool first runs once on a 20-file subset (imports and code warm, input already in the
 page cache since it was just written), then ``sync``, then one timed run on the full set
@@ -19,14 +32,14 @@ page cache since it was just written), then ``sync``, then one timed run on the 
 Peak RSS is ``/usr/bin/time -v``'s maximum resident set size (the largest single process of
 the tool's process tree) plus the peak of the summed RSS of the whole tree,
 sampled from /proc every 100 ms (matters for multi-process tools). pacsguard also runs once on
-the first quarter of the slices, to show whether its memory stays flat with input size.
+the first quarter of each set, to show whether its memory stays flat with input size.
 
 CPU seconds (user + system of the tool's whole tree) and "others' CPU %" (what every other
 process on the machine used during the run, from /proc/stat) show how far a wall time can be
 trusted on a shared host; ``--wait-idle`` waits for a quiet moment before each timed run.
 
-Prints a markdown table and writes bench/results/deid.json. Timings are printed, never
-asserted; the tools do different amounts of work (see bench/README.md).
+Prints a markdown table per set and writes bench/results/deid.json. Timings are printed,
+never asserted; the tools do different amounts of work (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -50,17 +63,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VENVS = ROOT / ".peers" / "bench-venvs"
+# the project venv; from a git worktree without one, the interpreter running this script
 PYTHON = ROOT / ".venv" / "bin" / "python"
-PACSGUARD = ROOT / ".venv" / "bin" / "pacsguard"
+if not PYTHON.exists():
+    PYTHON = Path(sys.executable)
+PACSGUARD = PYTHON.parent / "pacsguard"
 WARMUP_FILES = 20
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 #: name -> (PyPI package, distribution name for the version)
 PEERS = {
     "dicognito": ("dicognito", "dicognito"),
+    "dcmanon": ("dcmanon", "dcmanon"),
     "deid": ("deid", "deid"),
     "dicom-anonymizer": ("dicom-anonymizer", "dicom-anonymizer"),
 }
+DEFAULT_PEERS = "dicognito,dcmanon"
 
 # Plain read-modify-write loop; explicit tags, argv: IN OUT.
 PLAIN_LOOP = """
@@ -76,6 +94,29 @@ for f in sorted(src.iterdir()):
             ds[tag].value = ""
     ds.save_as(dst / f.name)
 """
+
+# dcmanon 0.3.1 on PyPI is a library (``Anonymizer().anonymize(path) -> bytes``, default
+# rules) without a command line; argv: IN OUT K N, this instance takes the K-th of N
+# contiguous shares of the sorted file list.
+DCMANON_PART = """
+import sys
+from pathlib import Path
+from dcmanon import Anonymizer
+src, dst, k, n = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+dst.mkdir(parents=True, exist_ok=True)
+files = sorted(src.iterdir())
+anon = Anonymizer()
+for f in files[k * len(files) // n:(k + 1) * len(files) // n]:
+    (dst / f.name).write_bytes(anon.anonymize(str(f)))
+"""
+
+# Starts N instances of DCMANON_PART in the background and fails when any of them does;
+# positional: PYTHON SCRIPT IN OUT N.
+DCMANON_SH = (
+    'pids=""; k=0; while [ "$k" -lt "$5" ]; do "$1" -c "$2" "$3" "$4" "$k" "$5" & '
+    'pids="$pids $!"; k=$((k + 1)); done; rc=0; '
+    'for p in $pids; do wait "$p" || rc=1; done; exit "$rc"'
+)
 
 
 @dataclass
@@ -143,8 +184,8 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
-def run_measured(cmd: list[str], log: Path,
-                 timeout: float) -> tuple[float, int, float, float, float]:
+def run_measured(cmd: list[str], log: Path, timeout: float,
+                 env: dict[str, str] | None = None) -> tuple[float, int, float, float, float]:
     """Run ``cmd``; return (seconds, exit code, max RSS MB, peak tree RSS MB, CPU seconds).
 
     CPU seconds (user + system of the whole reaped tree) hold up better than wall time when
@@ -153,7 +194,7 @@ def run_measured(cmd: list[str], log: Path,
     Max RSS comes from ``/usr/bin/time -v`` when present: a child forked from this (large)
     Python process would report this process's RSS as its own ru_maxrss, since Linux keeps
     the pre-exec high-water mark. stdout is discarded (some tools print patient tables);
-    stderr goes to ``log``.
+    stderr goes to ``log``. ``env``: the environment (default: this process's).
     """
     rss_file = log.with_suffix(".rss")
     gnu_time = Path("/usr/bin/time")
@@ -161,7 +202,7 @@ def run_measured(cmd: list[str], log: Path,
     with log.open("wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(wrap + cmd, stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         sampler = TreeSampler(proc.pid)
         sampler.start()
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
@@ -271,11 +312,12 @@ def ensure_venv(name: str, package: str, dist: str) -> tuple[Path, str]:
     return py, ver
 
 
-def peer_tools() -> tuple[list[Tool], list[Measure]]:
-    """The third-party tools that could be installed, and a failed Measure for the others."""
+def peer_tools(names: list[str], dcmanon_procs: int = 2) -> tuple[list[Tool], list[Measure]]:
+    """The chosen third-party tools that could be installed, and a failed Measure for the rest."""
     tools: list[Tool] = []
     failed: list[Measure] = []
-    for name, (package, dist) in PEERS.items():
+    for name in names:
+        package, dist = PEERS[name]
         try:
             py, ver = ensure_venv(name, package, dist)
         except (OSError, subprocess.CalledProcessError) as exc:
@@ -288,6 +330,12 @@ def peer_tools() -> tuple[list[Tool], list[Measure]]:
             def dicognito(i: Path, o: Path, py: Path = py) -> list[str]:
                 return [str(py), "-m", "dicognito", "--quiet", "-o", str(o), str(i)]
             tools.append(Tool(name, dicognito, isolated=True, version=ver))
+        elif name == "dcmanon":
+            def dcmanon(i: Path, o: Path, py: Path = py) -> list[str]:
+                return ["sh", "-c", DCMANON_SH, "sh", str(py), DCMANON_PART, str(i), str(o),
+                        str(dcmanon_procs)]
+            label = f"dcmanon ({dcmanon_procs} proc{'s' if dcmanon_procs > 1 else ''})"
+            tools.append(Tool(label, dcmanon, isolated=True, version=ver))
         elif name == "deid":
             def deid(i: Path, o: Path, b: Path = bindir) -> list[str]:
                 return [str(b / "deid"), "--quiet", "--outfolder", str(o), "identifiers",
@@ -298,6 +346,20 @@ def peer_tools() -> tuple[list[Tool], list[Measure]]:
                 return [str(b / "dicom-anonymizer"), str(i), str(o)]
             tools.append(Tool(name, anonymizer, premake=True, isolated=True, version=ver))
     return tools, failed
+
+
+def parse_peers(text: str) -> list[str]:
+    """``--peers``: comma-separated names, ``all`` or ``none``."""
+    if text.strip() in ("", "none"):
+        return []
+    if text.strip() == "all":
+        return list(PEERS)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PEERS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown peer(s) {', '.join(unknown)}; known: {', '.join(PEERS)}, all, none")
+    return list(dict.fromkeys(names))
 
 
 def own_tools(key: Path, ncpu: int) -> list[Tool]:
@@ -331,6 +393,9 @@ def measure(tool: Tool, src: Path, warm: Path, work: Path, prefix: list[str],
     if tool.isolated and prefix:
         m.extra["unshare_n"] = True
     pre = prefix if tool.isolated else []
+    # third-party tools run in their own venvs: keep this project's import path from them
+    env = ({k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+           if tool.isolated else None)
     for label, inp in (("warm", warm), ("timed", src)):
         out = work / f"out-{label}"
         for d in (out, out.with_name(out.name + ".pacsguard")):
@@ -345,7 +410,7 @@ def measure(tool: Tool, src: Path, warm: Path, work: Path, prefix: list[str],
         b0 = busy_seconds()
         try:
             secs, code, maxrss, tree, cpu = run_measured(
-                pre + tool.make(inp, out), log, timeout)
+                pre + tool.make(inp, out), log, timeout, env)
         except OSError as exc:
             m.error = f"{label} run could not start: {exc}"
             return m
@@ -434,12 +499,131 @@ def table(results: list[Measure], n_files: int, mb_in: float, cp_s: float,
     return "\n".join(rows)
 
 
+@dataclass
+class DataSet:
+    """One generated input: ``files`` CT slices of ``rows`` x ``cols`` 16-bit pixels."""
+
+    name: str
+    files: int
+    rows: int
+    cols: int
+
+
+def run_set(spec: DataSet, base: Path, tools: list[Tool], key: Path, ncpu: int,
+            prefix: list[str], args: argparse.Namespace, quiet: Quiet,
+            failed: list[Measure]) -> dict[str, object]:
+    """Generate ``spec`` under ``base``, time every tool on it; return its JSON record."""
+    from pacsguard.samples import write_ct_series
+
+    src = base / "ct"
+    t0 = time.perf_counter()
+    write_ct_series(src, n_slices=spec.files, rows=spec.rows, cols=spec.cols)
+    gen_s = time.perf_counter() - t0
+    files = sorted(src.iterdir())
+    n_files, bytes_in = len(files), sum(f.stat().st_size for f in files)
+    mb_in = bytes_in / 1e6
+    print(f"[{spec.name}] generated {n_files} files, {mb_in:.0f} MB in {gen_s:.1f} s",
+          flush=True)
+
+    # hard-linked subsets: same bytes, no extra disk, same page-cache pages
+    warm, quarter = base / "warm", base / "quarter"
+    n_q = max(1, n_files // 4)
+    for d, k in ((warm, WARMUP_FILES), (quarter, n_q)):
+        d.mkdir()
+        for f in files[:k]:
+            os.link(f, d / f.name)
+
+    runs: dict[str, list[Measure]] = {t.name: [] for t in tools}
+    # rounds interleave the tools, so a slow spell of a shared host hits them alike
+    for rnd in range(args.repeat):
+        for tool in tools:
+            work = base / "work"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            print(f"[{spec.name}] round {rnd + 1}/{args.repeat}: {tool.name} ...", flush=True)
+            m = measure(tool, src, warm, work, prefix, n_files, args.timeout, quiet)
+            print(f"  {m.seconds} s, cpu {m.cpu_seconds} s, others {m.others_pct} %, "
+                  f"files out {m.files_out}, maxrss {m.maxrss_mb} MB, "
+                  f"tree {m.tree_rss_mb} MB {m.error}", flush=True)
+            runs[tool.name].append(m)
+    results = [best_of(ms) for ms in runs.values()] + [
+        Measure(tool=m.tool, error=m.error) for m in failed]
+
+    # memory flatness: the same pacsguard runs on a quarter of the files
+    flat: list[Measure] = []
+    for tool in own_tools(key, ncpu)[3:]:
+        work = base / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        m = measure(tool, quarter, warm, work, [], n_q, args.timeout, quiet)
+        m.tool = f"{tool.name} on {n_q} files"
+        print(f"  {m.tool}: {m.seconds} s, maxrss {m.maxrss_mb} MB, "
+              f"tree {m.tree_rss_mb} MB {m.error}", flush=True)
+        flat.append(m)
+    shutil.rmtree(base / "work", ignore_errors=True)
+
+    cps = [m.seconds for m in results if m.tool.startswith("cp -r") and m.seconds]
+    cp_s = min(cps) if cps else float("nan")
+    pg = next((m for m in results if m.tool.startswith(f"pacsguard -j {ncpu}")), None)
+    pg_s = pg.seconds if pg else None
+    md = table(results, n_files, mb_in, cp_s, pg_s)
+    flat_rows = [f"| {m.tool} | {m.maxrss_mb} | {m.tree_rss_mb} | {m.seconds} |"
+                 for m in flat]
+    full_rows = [f"| {m.tool} on {n_files} files | {m.maxrss_mb} | {m.tree_rss_mb} | "
+                 f"{m.seconds} |" for m in results if m.tool.startswith("pacsguard")]
+    flat_md = "\n".join(["| run | peak RSS MB (largest proc) | peak RSS MB (tree sum) | s |",
+                         "|---|---|---|---|", *flat_rows, *full_rows])
+    heading = (f"{spec.name}: {n_files} files ({spec.rows}x{spec.cols}, 16-bit), "
+               f"{mb_in:.0f} MB; load average {loadavg()} at the end; fastest of "
+               f"{args.repeat} run(s)")
+    return {
+        "name": spec.name,
+        "heading": heading,
+        "input": {"files": n_files, "bytes": bytes_in, "rows": spec.rows, "cols": spec.cols,
+                  "generate_seconds": round(gen_s, 2)},
+        "cp_seconds": cp_s,
+        "pacsguard_seconds": pg_s,
+        "results": [asdict(m) | ({"files_per_second": round(n_files / m.seconds, 1),
+                                  "mb_per_second": round(mb_in / m.seconds, 1)}
+                                 if m.seconds else {}) for m in results],
+        "memory_flatness": [asdict(m) for m in flat],
+        "markdown": md,
+        "memory_flatness_markdown": flat_md,
+    }
+
+
+def print_set(rec: dict[str, object]) -> None:
+    print()
+    print(f"### {rec['heading']}")
+    print()
+    print(rec["markdown"])
+    print()
+    print(f"memory flatness (pacsguard, {rec['name']}):")
+    print(rec["memory_flatness_markdown"])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--slices", type=int, default=600)
-    ap.add_argument("--rows", type=int, default=512)
-    ap.add_argument("--cols", type=int, default=512)
-    ap.add_argument("--skip-others", action="store_true", help="skip the third-party tools")
+    ap.add_argument("--sets", default="large", metavar="NAMES",
+                    help="data sets to run, in order, comma-separated: large, small "
+                    "(default: large)")
+    ap.add_argument("--small", action="store_true",
+                    help="run the small set only (same as --sets small)")
+    ap.add_argument("--slices", type=int, default=600, help="large set: files (600)")
+    ap.add_argument("--rows", type=int, default=512, help="large set: rows (512)")
+    ap.add_argument("--cols", type=int, default=512, help="large set: columns (512)")
+    ap.add_argument("--small-count", type=int, default=6000, metavar="N",
+                    help="small set: files (6000)")
+    ap.add_argument("--small-size", type=int, default=64, metavar="PX",
+                    help="small set: rows and columns (64)")
+    ap.add_argument("--peers", type=parse_peers, default=parse_peers(DEFAULT_PEERS),
+                    metavar="NAMES",
+                    help=f"third-party tools, comma-separated from {', '.join(PEERS)}; "
+                    f"or all, or none (default: {DEFAULT_PEERS})")
+    ap.add_argument("--dcmanon-procs", type=int, default=2, metavar="N",
+                    help="dcmanon instances, each on 1/N of the files (default 2)")
+    ap.add_argument("--skip-others", action="store_true",
+                    help="skip the third-party tools (same as --peers none)")
     ap.add_argument("--tmp", type=Path, help="where the temp folder goes (default: system)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
@@ -450,7 +634,18 @@ def main() -> int:
                     "busy; SECS bounds the total wait (for shared hosts)")
     args = ap.parse_args()
 
-    from pacsguard.samples import write_ct_series
+    catalog = {
+        "large": DataSet("large", args.slices, args.rows, args.cols),
+        "small": DataSet("small", args.small_count, args.small_size, args.small_size),
+    }
+    names = ["small"] if args.small else [
+        n.strip() for n in args.sets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in catalog]
+    if unknown or not names:
+        ap.error(f"--sets: unknown or no set(s) {', '.join(unknown)}; known: large, small")
+    if args.dcmanon_procs < 1:
+        ap.error("--dcmanon-procs must be at least 1")
+    specs = [catalog[n] for n in dict.fromkeys(names)]
 
     ncpu = os.cpu_count() or 1
     quiet = Quiet(args.wait_idle, ncpu)
@@ -459,101 +654,46 @@ def main() -> int:
         print(f"warning: load average {load_start} on {ncpu} cores: something else is "
               "running, wall times will be noisy (CPU seconds less so)", flush=True)
     prefix = _net_prefix()
+    peer_names: list[str] = [] if args.skip_others else args.peers
     peers: list[Tool] = []
     failed: list[Measure] = []
-    if not args.skip_others:
-        print("peers: checking throwaway venvs", flush=True)
-        peers, failed = peer_tools()
+    if peer_names:
+        print(f"peers ({', '.join(peer_names)}): checking throwaway venvs", flush=True)
+        peers, failed = peer_tools(peer_names, args.dcmanon_procs)
 
+    records: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="pacsguard-bench-", dir=args.tmp) as tmp:
-        base = Path(tmp)
-        src = base / "ct"
-        t0 = time.perf_counter()
-        write_ct_series(src, n_slices=args.slices, rows=args.rows, cols=args.cols)
-        gen_s = time.perf_counter() - t0
-        files = sorted(src.iterdir())
-        n_files, bytes_in = len(files), sum(f.stat().st_size for f in files)
-        mb_in = bytes_in / 1e6
-        print(f"generated {n_files} files, {mb_in:.0f} MB in {gen_s:.1f} s", flush=True)
-
-        # hard-linked subsets: same bytes, no extra disk, same page-cache pages
-        warm, quarter = base / "warm", base / "quarter"
-        for d, k in ((warm, WARMUP_FILES), (quarter, max(1, n_files // 4))):
-            d.mkdir()
-            for f in files[:k]:
-                os.link(f, d / f.name)
-        key = base / "bench.key"
+        key = Path(tmp) / "bench.key"
         key.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
         key.chmod(0o600)
-
         tools = own_tools(key, ncpu) + peers
-        runs: dict[str, list[Measure]] = {t.name: [] for t in tools}
-        # rounds interleave the tools, so a slow spell of a shared host hits them alike
-        for rnd in range(args.repeat):
-            for tool in tools:
-                work = base / "work"
-                shutil.rmtree(work, ignore_errors=True)
-                work.mkdir()
-                print(f"round {rnd + 1}/{args.repeat}: {tool.name} ...", flush=True)
-                m = measure(tool, src, warm, work, prefix, n_files, args.timeout, quiet)
-                print(f"  {m.seconds} s, cpu {m.cpu_seconds} s, others {m.others_pct} %, "
-                      f"files out {m.files_out}, maxrss {m.maxrss_mb} MB, "
-                      f"tree {m.tree_rss_mb} MB {m.error}", flush=True)
-                runs[tool.name].append(m)
-        results = [best_of(ms) for ms in runs.values()] + failed
+        for spec in specs:
+            base = Path(tmp) / spec.name
+            base.mkdir()
+            rec = run_set(spec, base, tools, key, ncpu, prefix, args, quiet, failed)
+            shutil.rmtree(base, ignore_errors=True)  # free the disk before the next set
+            print_set(rec)
+            records.append(rec)
 
-        # memory flatness: the same pacsguard run on a quarter of the slices
-        flat: list[Measure] = []
-        n_q = max(1, n_files // 4)
-        for tool in own_tools(key, ncpu)[3:]:
-            work = base / "work"
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir()
-            m = measure(tool, quarter, warm, work, [], n_q, args.timeout, quiet)
-            m.tool = f"{tool.name} on {n_q} slices"
-            print(f"  {m.tool}: {m.seconds} s, maxrss {m.maxrss_mb} MB, "
-                  f"tree {m.tree_rss_mb} MB {m.error}", flush=True)
-            flat.append(m)
-
-    cps = [m.seconds for m in results if m.tool.startswith("cp -r") and m.seconds]
-    cp_s = min(cps) if cps else float("nan")
-    pg = next((m for m in results if m.tool.startswith(f"pacsguard -j {ncpu}")), None)
-    pg_s = pg.seconds if pg else None
     info = machine()
-    md = table(results, n_files, mb_in, cp_s, pg_s)
-    flat_rows = [f"| {m.tool} | {m.maxrss_mb} | {m.tree_rss_mb} | {m.seconds} |"
-                 for m in flat]
-    full_rows = [f"| {m.tool} on {n_files} slices | {m.maxrss_mb} | {m.tree_rss_mb} | "
-                 f"{m.seconds} |" for m in results if m.tool.startswith("pacsguard")]
-    flat_md = "\n".join(["| run | peak RSS MB (largest proc) | peak RSS MB (tree sum) | s |",
-                         "|---|---|---|---|", *flat_rows, *full_rows])
     print()
-    print(f"{n_files} files ({args.rows}x{args.cols}, 16-bit), {mb_in:.0f} MB; machine: "
-          f"{info['cores']} cores, {info['cpu']}, {info['mem_mb']} MB RAM; {info['date']}; "
-          f"third-party tools under unshare -n: {'yes' if prefix else 'no'}; load average "
-          f"{load_start} at start, {loadavg()} at end; fastest of {args.repeat} run(s)")
-    print()
-    print(md)
-    print()
-    print("memory flatness (pacsguard):")
-    print(flat_md)
+    print(f"machine: {info['cores']} cores, {info['cpu']}, {info['mem_mb']} MB RAM; "
+          f"{info['date']}; third-party tools under unshare -n: {'yes' if prefix else 'no'}; "
+          f"load average {load_start} at start, {loadavg()} at end")
+    if len(records) > 1:
+        for rec in records:
+            print_set(rec)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {
         "machine": info,
-        "input": {"files": n_files, "bytes": bytes_in, "rows": args.rows, "cols": args.cols,
-                  "generate_seconds": round(gen_s, 2)},
         "repeat": args.repeat,
         "unshare_n": bool(prefix),
+        "peers": peer_names,
+        "dcmanon_procs": args.dcmanon_procs,
         "load_average": {"start": load_start, "end": loadavg()},
         "wait_idle_budget": args.wait_idle,
-        "cp_seconds": cp_s,
-        "pacsguard_seconds": pg_s,
-        "results": [asdict(m) | ({"files_per_second": round(n_files / m.seconds, 1),
-                                  "mb_per_second": round(mb_in / m.seconds, 1)}
-                                 if m.seconds else {}) for m in results],
-        "memory_flatness": [asdict(m) for m in flat],
-        "markdown": md,
+        "sets": records,
     }
     (RESULTS / "deid.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {RESULTS / 'deid.json'}")
