@@ -67,7 +67,7 @@ tables: $(STAMP)
 # presidio-image-redactor to the pixel bench. Without network where the kernel allows it.
 NONET := $(shell unshare -n true 2>/dev/null && echo unshare -n)
 bench: $(STAMP) $(PEERS) compile
-	$(PY) bench/deid_bench.py
+	$(PY) bench/deid_bench.py --sets large,small
 	$(PY) bench/verify_bench.py
 	$(PY) bench/audit_bench.py
 	$(PY) bench/scale_bench.py --wait-idle 90
