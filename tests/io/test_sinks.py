@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pacsguard.dicom.payload import Payload
 from pacsguard.errors import OutputError
 from pacsguard.io import FolderSink
 
@@ -14,7 +15,7 @@ from pacsguard.io import FolderSink
 def test_staged_is_invisible_until_committed(tmp_path: Path) -> None:
     sink = FolderSink(tmp_path / "out")
     sink.prepare()
-    staged = sink.stage("PG-1/1.2/1.3/1.4.dcm", b"DATA", "input-a")
+    staged = sink.stage("PG-1/1.2/1.3/1.4.dcm", Payload(b"DATA"), "input-a")
     target = tmp_path / "out" / "PG-1/1.2/1.3/1.4.dcm"
     assert not target.exists() and not sink.exists("PG-1/1.2/1.3/1.4.dcm")
     assert Path(staged).name.startswith(".")  # hidden beside the target
@@ -25,8 +26,8 @@ def test_staged_is_invisible_until_committed(tmp_path: Path) -> None:
 
 def test_two_inputs_stage_the_same_name_apart(tmp_path: Path) -> None:
     sink = FolderSink(tmp_path)
-    a = sink.stage("x/y.dcm", b"A", "input-a")
-    b = sink.stage("x/y.dcm", b"B", "input-b")
+    a = sink.stage("x/y.dcm", Payload(b"A"), "input-a")
+    b = sink.stage("x/y.dcm", Payload(b"B"), "input-b")
     assert a != b
     sink.discard(b)
     sink.commit(a, "x/y.dcm")
@@ -42,7 +43,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(OSError):
-        sink.stage("a/b.dcm", b"DATA", "h")
+        sink.stage("a/b.dcm", Payload(b"DATA"), "h")
     assert list((tmp_path / "a").iterdir()) == []
 
 
@@ -51,10 +52,10 @@ def test_durable_sink_fsyncs_file_and_folder(tmp_path: Path, monkeypatch: pytest
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
     quick = FolderSink(tmp_path / "q")
-    quick.commit(quick.stage("a.dcm", b"1", "h"), "a.dcm")
+    quick.commit(quick.stage("a.dcm", Payload(b"1"), "h"), "a.dcm")
     assert synced == []
     durable = FolderSink(tmp_path / "d", durable=True)
-    durable.commit(durable.stage("a.dcm", b"1", "h"), "a.dcm")
+    durable.commit(durable.stage("a.dcm", Payload(b"1"), "h"), "a.dcm")
     assert len(synced) == 2  # the file before its rename, the folder after
 
 

@@ -13,6 +13,7 @@ import pytest
 from scalepeers import objects, tree, upload
 
 from pacsguard.cli import main
+from pacsguard.dicom.payload import Payload
 from pacsguard.io import ObjectSink, ObjectSource
 from pacsguard.samples import write_demo_tree
 
@@ -107,7 +108,7 @@ def test_one_put_at_the_final_key(s3: Any) -> None:
     sink = ObjectSink("s3://out/deid/")
     sink.prepare()
     assert s3.list_objects_v2(Bucket="out").get("KeyCount", 0) == 0  # the probe is gone
-    staged = sink.stage("PG-1/1.2/1.3.dcm", b"DICM" * 100, "s3://in/a")
+    staged = sink.stage("PG-1/1.2/1.3.dcm", Payload(b"DICM" * 100), "s3://in/a")
     assert s3.get_object(Bucket="out", Key="deid/PG-1/1.2/1.3.dcm")["Body"].read() == b"DICM" * 100
     sink.commit(staged, "PG-1/1.2/1.3.dcm")
     assert sink.exists("PG-1/1.2/1.3.dcm") and not sink.exists("PG-1/other.dcm")

@@ -10,6 +10,7 @@ from pacsguard.batch.hooks import GalleryCollector, LinkageTable, RunHook
 from pacsguard.batch.journal import Journal, JournalRow
 from pacsguard.batch.runner import DeidRun, DeidRunner
 from pacsguard.batch.summary import SUMMARY_NAME, Summary
+from pacsguard.dicom.payload import Payload
 from pacsguard.outcome import Outcome
 from pacsguard.report.deid_files import summary_text, write_lists, write_summary
 
@@ -36,7 +37,7 @@ def run_deid(run: DeidRun) -> Summary:
     else:  # an object store: the same bytes, through the sink (one PUT)
         write_summary(data, [run.side / "summary.json"])
         sink = runner.sink
-        sink.commit(sink.stage(SUMMARY_NAME, summary_text(data).encode(), SUMMARY_NAME),
+        sink.commit(sink.stage(SUMMARY_NAME, Payload(summary_text(data).encode()), SUMMARY_NAME),
                     SUMMARY_NAME)
     with Journal(run.side / "journal.sqlite") as journal:
         write_lists(run.side, {

@@ -215,6 +215,8 @@ class DeidRunner:
         summary.bytes_in += result.bytes_in
         summary.bytes_out += processed.size
         summary.pixels_cleaned += result.pixels_cleaned
+        if result.written:
+            summary.ways[result.full_path or "streamed"] += 1
         stamp = self.source.stamp(result.handle) or (result.bytes_in, 0)
         journal.record(JournalRow(result.handle, stamp[0], stamp[1], result.outcome, result.reason,
                                   result.detail, result.name, result.bytes_in,

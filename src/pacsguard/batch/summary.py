@@ -30,6 +30,9 @@ class Summary:
     unreadable_dirs: int = 0
     links_outside: int = 0
     pixels_cleaned: int = 0
+    #: written instances by the way they went: "streamed" (pixel data copied by the kernel)
+    #: or the reason they took the full path (pacsguard.dicom.streaming.FULL_PATH_REASONS)
+    ways: Counter[str] = field(default_factory=Counter)
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -47,6 +50,8 @@ class Summary:
             "reasons": dict(sorted(self.reasons.items())),
             "patients": len(self.patients),
             "pixels_cleaned": self.pixels_cleaned,
+            "streamed": self.ways.get("streamed", 0),
+            "full_path": {k: v for k, v in sorted(self.ways.items()) if k != "streamed"},
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "seconds": round(self.seconds, 3),

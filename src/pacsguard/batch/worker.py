@@ -60,15 +60,15 @@ class FileWorker:
         result = self.pipeline.process(loaded, handle)
         if not result.written:
             return Processed(result)
-        assert result.data is not None
+        assert result.payload is not None
         try:
-            staged = self.sink.stage(result.name, result.data, handle)
+            staged = self.sink.stage(result.name, result.payload, handle)
         except OSError as exc:
             return Processed(InstanceResult(
                 Outcome.FAILED, handle, "write-error",
                 f"cannot write the output ({exc.strerror or type(exc).__name__})",
                 bytes_in=result.bytes_in))
-        return Processed(result.without_data(), staged, len(result.data))
+        return Processed(result.without_data(), staged, result.payload.size)
 
 
 # -- process-pool plumbing: one worker per process, built once ---------------------------

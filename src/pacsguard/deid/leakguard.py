@@ -41,8 +41,15 @@ class LeakGuard:
         index.add_dataset(ds, "self")
         return index.shed()
 
-    def find(self, index: IdentifierIndex, data: bytes, shift_days: int | None) -> Leak | None:
-        """The first leak verify would report in ``data`` (a whole file), or None."""
+    def find(self, index: IdentifierIndex, data: bytes, shift_days: int | None,
+             around: bytes = b"") -> Leak | None:
+        """The first leak verify would report in ``data`` (a whole file), or None.
+        ``around``: when ``data`` is a header whose pixel data follows from the input file,
+        that element's bytes outside its value (searched as verify's byte pass would)."""
+        if around:
+            hit = next(iter(sorted(search_bytes(around, _OUTPUT.name, index, False))), None)
+            if hit is not None:
+                return hit
         try:
             df = parse_dicom_file(data, _OUTPUT)
         except NotDicom:  # no SOP Class UID left (a policy removed it): verify reads such a

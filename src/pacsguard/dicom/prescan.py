@@ -72,6 +72,12 @@ class Prescan:
     geometry: dict[str, int] = field(default_factory=dict)
     frames: int | None = None
     truncated: bool = False  #: the file ends early (only when truncation is tolerated)
+    #: where the top-level Pixel Data element lies in the file: its header, value, end
+    #: (delimiter included) and end; the streaming path copies it byte for byte (None if
+    #: deflated or absent)
+    pixel_span: tuple[int, int, int, int] | None = None
+    #: every top-level pixel data tag (float forms included)
+    pixel_tags: frozenset[int] = frozenset()
 
 
 class _Truncated(Exception):
@@ -98,6 +104,8 @@ class _Walker:
         self.total = 0
         self.top: dict[int, tuple[int, int]] = {}  #: top-level tag -> (value offset, length)
         self.pixel: tuple[int, int, int] | None = None  #: (tag, value offset, length) at top level
+        self.pixel_span: tuple[int, int, int, int] | None = None  #: see Prescan
+        self.pixel_tags: set[int] = set()
         self.fragments = 0
         self.bot = b""
 
@@ -175,7 +183,10 @@ class _Walker:
             bound = limit if end is None else end
             if length == _UNDEF:
                 if tag == PIXEL_DATA and vr in (b"OB", b"OW", None):
-                    pos = self.encapsulated(vpos, bound, top)
+                    start, pos = pos, self.encapsulated(vpos, bound, top)
+                    if top:
+                        self.pixel_span = (start, vpos, pos - 8, pos)
+                        self.pixel_tags.add(tag)
                 elif vr in (b"SQ", b"UN", None):
                     pos = self.sequence(vpos, None, bound, depth + 1, implicit or vr == b"UN")
                 else:
@@ -195,6 +206,9 @@ class _Walker:
                 self.top[tag] = (vpos, length)
                 if tag in _PIXEL_TAGS:
                     self.pixel = (tag, vpos, length)
+                    self.pixel_tags.add(tag)
+                    if tag == PIXEL_DATA:
+                        self.pixel_span = (pos, vpos, vpos + length, vpos + length)
             pos = vpos + length
 
     def sequence(self, pos: int, end: int | None, limit: int, depth: int, implicit: bool) -> int:
@@ -336,6 +350,9 @@ def prescan(data: Buffer, limits: Limits = DEFAULT_LIMITS, *,
     result.elements = walker.total
     if not result.truncated:
         _check_pixels(walker, syntax, limits, result)
+        result.pixel_tags = frozenset(walker.pixel_tags)
+        if body is data:
+            result.pixel_span = walker.pixel_span
     return result
 
 

@@ -39,6 +39,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, MediaSto
 
 from pacsguard.dicom.prescan import Buffer, prescan
 from pacsguard.dicom.settings import pydicom_scope
+from pacsguard.dicom.streaming import PixelTail, refusal, tail_of
 from pacsguard.dicom.tags import (
     COLUMNS,
     DIRECTORY_RECORD_SEQUENCE,
@@ -53,7 +54,7 @@ from pacsguard.errors import CorruptDicom, LimitExceeded, NotDicom
 from pacsguard.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["DicomFile", "is_dicomdir", "parse_dicom", "parse_dicom_file", "read_dicom",
-           "read_dicom_file"]
+           "read_dicom_file", "read_dicom_split"]
 
 _PREFIX_END = 132  #: 128-byte preamble, then ``DICM``
 
@@ -97,6 +98,27 @@ def read_dicom(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
         raise _unreadable(exc) from exc
     _add_meta(ds)
     return ds
+
+
+def read_dicom_split(path: Path, limits: Limits = DEFAULT_LIMITS,
+                     ) -> tuple[FileDataset, PixelTail | None, str]:
+    """:func:`read_dicom`, leaving the Pixel Data in the file when it can be copied as it is
+    (:mod:`pacsguard.dicom.streaming`): the dataset then stops before it, and the tail says
+    where its bytes lie. Otherwise the whole dataset, no tail, and the reason code why."""
+    try:
+        with path.open("rb") as fh:
+            _check_head(fh.read(_PREFIX_END))
+            st = os.fstat(fh.fileno())
+            _check_size(st.st_size, limits)
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                fh.seek(0)
+                ds, _, tail, why = _parse_split(data, fh, limits, st)
+    except (NotDicom, CorruptDicom):
+        raise
+    except OSError as exc:
+        raise _unreadable(exc) from exc
+    _add_meta(ds)
+    return ds, tail, why
 
 
 def parse_dicom(data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileDataset:
@@ -159,13 +181,33 @@ def _parse(data: Buffer, stream: BinaryIO, limits: Limits, *,
            tolerate_truncation: bool) -> tuple[FileDataset, str | None]:
     """Rules 1 and 3-6 on ``data`` (``stream`` reads the same bytes from the start): the
     dataset, and why it is cut short (only when ``tolerate_truncation``, else it raises)."""
+    ds, cut, _, _ = _parse_split(data, stream, limits, None,
+                                 tolerate_truncation=tolerate_truncation)
+    return ds, cut
+
+
+def _parse_split(data: Buffer, stream: BinaryIO, limits: Limits, st: os.stat_result | None, *,
+                 tolerate_truncation: bool = False,
+                 ) -> tuple[FileDataset, str | None, PixelTail | None, str]:
+    """:func:`_parse`; with ``st`` (the file's), the pixel data stays in the file if it can."""
     _check_head(bytes(data[:_PREFIX_END]))
     has_prefix = data[128:_PREFIX_END] == b"DICM"
+    tail: PixelTail | None = None
+    why = "not-a-file"
     try:
         found = prescan(data, limits, tolerate_truncation=tolerate_truncation)  # rule 3
+        if st is not None:
+            why = refusal(data, found)
+            if not why:
+                tail = tail_of(data, found, st.st_size, st.st_mtime_ns)
         with pydicom_scope(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # recorded, to be read below; never shown
-            ds = dcmread(stream, force=not has_prefix)
+            ds = dcmread(stream, force=not has_prefix, stop_before_pixels=tail is not None)
+            if tail is not None and not _stopped_at(ds, stream, tail, found.transfer_syntax):
+                # read as a whole after all: the same bytes the full path would write
+                tail, why = None, "body-encoding"
+                stream.seek(0)
+                ds = dcmread(stream, force=not has_prefix)
     except (NotDicom, CorruptDicom):
         raise
     except InvalidDicomError as exc:  # rule 4
@@ -176,7 +218,7 @@ def _parse(data: Buffer, stream: BinaryIO, limits: Limits, *,
         raise CorruptDicom("parse-error", f"DICOM parse error ({type(exc).__name__})") from exc
     keys = list(ds.keys())
     cut = "the file ends before its data does" if found.truncated or any(
-        _is_cut_warning(str(w.message)) for w in caught) else _cut_short(ds, keys)
+        _is_cut_warning(str(w.message)) for w in caught) else _cut_short(ds, keys, tail is None)
     if cut and (not tolerate_truncation or not keys):  # rule 5; kept only if it holds something
         raise CorruptDicom("truncated", cut)
     if not keys:  # rule 6
@@ -184,7 +226,17 @@ def _parse(data: Buffer, stream: BinaryIO, limits: Limits, *,
     if not cut and SOP_CLASS_UID not in ds and not is_dicomdir(ds) and \
             OFFSET_OF_THE_FIRST_DIRECTORY_RECORD_OF_THE_ROOT_DIRECTORY_ENTITY not in ds:  # rule 6
         raise NotDicom("not-dicom", "no SOP Class UID: not a DICOM composite object")
-    return ds, cut
+    return ds, cut, tail, why
+
+
+def _stopped_at(ds: FileDataset, stream: BinaryIO, tail: PixelTail, syntax: str | None) -> bool:
+    """pydicom stopped right before the Pixel Data, having read the body as its transfer
+    syntax says (else the full path re-encodes every element, the pixel data's included)."""
+    if stream.tell() != tail.start or not ds.original_encoding:
+        return False
+    implicit = syntax == ImplicitVRLittleEndian
+    return ds.original_encoding == (implicit, True) and (implicit or all(
+        ds.get_item(t).VR is not None for t in ds.keys()))
 
 
 def _is_cut_warning(text: str) -> bool:
@@ -192,7 +244,7 @@ def _is_cut_warning(text: str) -> bool:
     return "End of file" in text or "delimiter" in text or "truncated" in text.lower()
 
 
-def _cut_short(ds: Dataset, keys: list[BaseTag]) -> str | None:
+def _cut_short(ds: Dataset, keys: list[BaseTag], whole: bool = True) -> str | None:
     """Why a parsed dataset is incomplete (pydicom reads a short last value silently)."""
     if not keys:
         return None
@@ -201,7 +253,7 @@ def _cut_short(ds: Dataset, keys: list[BaseTag]) -> str | None:
     value = getattr(item, "value", None)
     if isinstance(value, bytes) and length not in (None, UNDEFINED_LENGTH) and len(value) < length:
         return f"element ({keys[-1].group:04X},{keys[-1].element:04X}) is cut short"
-    if ROWS in ds and COLUMNS in ds and not any(t in ds for t in PIXEL_DATA_TAGS):
+    if whole and ROWS in ds and COLUMNS in ds and not any(t in ds for t in PIXEL_DATA_TAGS):
         return "image attributes present but no pixel data"
     return None  # pixel data against its geometry: checked by prescan, on the raw bytes
 

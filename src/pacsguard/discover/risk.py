@@ -55,14 +55,16 @@ def document_risk(ds: Dataset) -> tuple[str, str] | None:
 _DEFAULT_POLICY = Policy()
 
 
-def pixel_risk(ds: Dataset, policy: Policy = _DEFAULT_POLICY) -> tuple[str, str] | None:
+def pixel_risk(ds: Dataset, policy: Policy = _DEFAULT_POLICY, *,
+               has_pixels: bool | None = None) -> tuple[str, str] | None:
     """Why this file's pixels may carry burned-in text, or None when they should not.
 
     ``(code, detail)``: Burned In Annotation YES, or absent (or neither YES nor NO) on a
     modality of ``policy.burned_in_modalities`` or on a Secondary Capture. Verify and scan,
-    which take no policy, use the default one's modalities.
+    which take no policy, use the default one's modalities. ``has_pixels``: whether the file
+    holds pixel data, when ``ds`` is a header read without it.
     """
-    if not any(t in ds for t in PIXEL_DATA_TAGS):
+    if not (any(t in ds for t in PIXEL_DATA_TAGS) if has_pixels is None else has_pixels):
         return None
     flag = _text(ds, BURNED_IN_ANNOTATION)
     if flag == "YES":

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from pacsguard.dicom.payload import Payload
 from pacsguard.errors import UsageError
 from pacsguard.io.sinks import FolderSink
 
@@ -106,7 +107,7 @@ class FolderDestination:
                 if not self._prepared:
                     self._sink.prepare()
                     self._prepared = True
-                staged = self._sink.stage(item.name, item.path.read_bytes(), item.key)
+                staged = self._sink.stage(item.name, Payload(item.path.read_bytes()), item.key)
                 self._sink.commit(staged, item.name)
                 out.append(Delivery(Verdict.DELIVERED))
             except OSError as exc:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from pacsguard.dicom.payload import Payload
 from pacsguard.errors import InputError, OutputError, UsageError
 
 __all__ = ["ObjectSink", "ObjectSource", "is_url", "split_url"]
@@ -186,8 +187,8 @@ class ObjectSink:
         except (OSError, ValueError) as exc:  # bucket missing, access denied, endpoint down
             raise OutputError(f"cannot write to {self.url} ({type(exc).__name__})") from exc
 
-    def stage(self, name: str, data: bytes, handle: str) -> str:
-        self.store.fs.pipe_file(self._key(name), data)  # one PUT of the finished object
+    def stage(self, name: str, payload: Payload, handle: str) -> str:
+        self.store.fs.pipe_file(self._key(name), payload.read())  # one PUT of the whole object
         return name
 
     def commit(self, staged: str, name: str) -> None:

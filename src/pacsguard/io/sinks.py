@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
+from pacsguard.dicom.payload import Payload
 from pacsguard.errors import OutputError
 
 __all__ = ["FolderSink", "Sink", "Staged"]
@@ -34,9 +35,9 @@ class Sink(Protocol):
         """Check the destination can be written, before any work starts."""
         ...
 
-    def stage(self, name: str, data: bytes, handle: str) -> Staged:
-        """Store ``data`` where no reader looks yet; ``handle`` keeps two inputs that share a
-        name apart until one is committed."""
+    def stage(self, name: str, payload: Payload, handle: str) -> Staged:
+        """Store ``payload`` where no reader looks yet; ``handle`` keeps two inputs that share
+        a name apart until one is committed."""
         ...
 
     def commit(self, staged: Staged, name: str) -> None:
@@ -73,14 +74,14 @@ class FolderSink:
     def path(self, name: str) -> Path:
         return self.root / name
 
-    def stage(self, name: str, data: bytes, handle: str) -> Staged:
+    def stage(self, name: str, payload: Payload, handle: str) -> Staged:
         target = self.root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         token = hashlib.sha256(handle.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         tmp = target.with_name(f".{target.name}.{token}.tmp")
         try:
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                payload.write_to(fh)  # a streamed file's pixel data: copied by the kernel
                 if self.durable:
                     fh.flush()
                     os.fsync(fh.fileno())

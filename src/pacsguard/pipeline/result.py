@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pacsguard.dicom.payload import Payload
 from pacsguard.errors import FileRejected
 from pacsguard.outcome import Outcome
 
@@ -13,7 +14,7 @@ __all__ = ["InstanceResult"]
 
 @dataclass(frozen=True)
 class InstanceResult:
-    """One instance's outcome. ``data`` and ``name`` are set only when it is WRITTEN.
+    """One instance's outcome. ``payload`` and ``name`` are set only when it is WRITTEN.
 
     ``identity`` and ``patient_name`` are the original patient's, filled in only when the
     caller asked for a linkage table; they never reach a log, a report or a file name.
@@ -23,7 +24,8 @@ class InstanceResult:
     handle: str = ""  #: the caller's opaque handle, echoed back; nothing is derived from it
     reason: str = ""  #: a stable reason code (README), empty when written
     detail: str = ""  #: one sentence naming tags and codes, never a value
-    data: bytes | None = field(default=None, repr=False)  #: the whole de-identified file
+    #: the de-identified file: a header, and the input's pixel data when it is streamed
+    payload: Payload | None = field(default=None, repr=False)
     name: str = ""  #: its relative output name: pseudonyms and new UIDs only
     pseudonym: str = ""
     sop_instance_uid: str = ""  #: the de-identified SOP Instance UID (deliveries key on it)
@@ -32,6 +34,15 @@ class InstanceResult:
     pixel_result: Any = field(default=None, repr=False)  #: thumbnails for the review gallery
     identity: str = field(default="", repr=False)
     patient_name: str = field(default="", repr=False)
+    #: why the instance took the full path rather than the streaming one (see
+    #: :data:`pacsguard.dicom.streaming.FULL_PATH_REASONS`); empty when streamed
+    full_path: str = ""
+
+    @property
+    def data(self) -> bytes | None:
+        """The whole de-identified file in memory (a streamed one's pixel data is read from
+        its input file now); a sink writes :attr:`payload` instead."""
+        return self.payload.read() if self.payload is not None else None
 
     @property
     def written(self) -> bool:
@@ -45,4 +56,4 @@ class InstanceResult:
     def without_data(self) -> InstanceResult:
         """The same result without the file's bytes (what crosses a process boundary once
         the bytes are staged)."""
-        return replace(self, data=None)
+        return replace(self, payload=None)

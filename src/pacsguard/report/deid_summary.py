@@ -31,6 +31,10 @@ def print_deid_summary(data: Mapping[str, Any], summary_path: Path | str, side_d
     if data["reasons"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in data["reasons"].items())
         console.print(f"reasons: {reasons}")
+    full = data.get("full_path") or {}
+    if full:  # the streaming path's fall-backs: same bytes, only slower
+        ways = ", ".join(f"{k}: {v}" for k, v in full.items())
+        console.print(f"pixel data streamed: {data.get('streamed', 0)}; full path: {ways}")
     bugs = data["reasons"].get("processing-error", 0)
     if bugs:
         console.print(f"[bold red]{bugs} file(s) hit an unexpected error (processing-error): "
