@@ -23,8 +23,10 @@ from pacsguard.discover.forms import (
 from pacsguard.discover.identifiers import IdentifierIndex
 from pacsguard.discover.judge import Source
 from pacsguard.pixels.classify import IdentifierMatcher, is_phi_pattern
+from pacsguard.profile import Policy
 
 DAY = dt.date(2024, 1, 5)
+GUARD = LeakGuard(Policy())
 
 
 @pytest.mark.parametrize(("text", "full_year", "padded", "named"), [
@@ -120,7 +122,7 @@ def test_cleaner_guard_and_pixel_classifier_find_the_same_identifiers(written: s
     # text cleaning replaces it
     assert TextCleaner(collect(ds), None).clean(text) == f"seen {token} today"
     # the leak guard (verify's index) would report it if it stayed
-    index = LeakGuard.index(ds)
+    index = GUARD.index(ds)
     found = {index.info[k].category for k in index.matcher.keys_in_text(text)}
     assert found & {"name", "id", "date"}
     # the pixel classifier, fed either way (deid: the cleaner's strings; verify: the index's
@@ -133,7 +135,7 @@ def test_cleaner_guard_and_pixel_classifier_find_the_same_identifiers(written: s
 
 
 def test_named_dates_are_indexed_and_read_in_pixels_in_english_and_french() -> None:
-    index = LeakGuard.index(_original())
+    index = GUARD.index(_original())
     matcher = IdentifierMatcher.build(["19610314"])
     for written in ("14 March 1961", "14 mars 1961", "March 14, 1961", "14-MAR-1961"):
         assert [index.info[k].value for k in index.matcher.keys_in_text(written)] == ["19610314"]
@@ -152,7 +154,7 @@ def test_two_digit_years_are_cleaned_but_not_searched_for() -> None:
     ds = _original()
     assert TextCleaner(collect(ds), None).clean("dob 14/03/61") == "dob [DOB]"
     # "3/1/61" normalises to three short numbers: the index leaves short-year forms out
-    assert not LeakGuard.index(ds).matcher.keys_in_text("dob 14/03/61")
+    assert not GUARD.index(ds).matcher.keys_in_text("dob 14/03/61")
 
 
 def test_pixel_classifier_matches_accented_names_read_without_accents() -> None:

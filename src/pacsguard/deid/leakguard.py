@@ -15,10 +15,11 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from pacsguard.dicom.reader import parse_dicom_file
+from pacsguard.dicom.reader import DicomFile, parse_dicom_file
+from pacsguard.dicom.tags import SOP_CLASS_UID
 from pacsguard.discover.dates import shifted_locations
 from pacsguard.discover.findings import Leak
-from pacsguard.discover.identifiers import IdentifierIndex
+from pacsguard.discover.identifiers import ElementMemo, IdentifierIndex
 from pacsguard.discover.search import search_bytes, search_dicom
 from pacsguard.errors import NotDicom
 from pacsguard.profile.policy import Policy
@@ -33,28 +34,38 @@ class LeakGuard:
 
     def __init__(self, policy: Policy) -> None:
         self._kept = policy.kept_tags()
+        self._memo = ElementMemo()  # the files of a series repeat most of their values
 
-    @staticmethod
-    def index(ds: Dataset) -> IdentifierIndex:
+    def index(self, ds: Dataset) -> IdentifierIndex:
         """The identifiers of one original, as verify would index it (before masking)."""
         index = IdentifierIndex()
-        index.add_dataset(ds, "self")
+        index.add_dataset(ds, "self", memo=self._memo)
         return index.shed()
 
     def find(self, index: IdentifierIndex, data: bytes, shift_days: int | None,
-             around: bytes = b"") -> Leak | None:
+             around: bytes = b"", written: Dataset | None = None,
+             bulk: list[tuple[int, int]] | None = None) -> Leak | None:
         """The first leak verify would report in ``data`` (a whole file), or None.
+
+        ``written``, ``bulk``: the dataset ``data`` was encoded from and where the writer put
+        its pixel and overlay values; then its elements are searched as they are rather than
+        parsed again from ``data`` (whose every byte outside them is still searched).
         ``around``: when ``data`` is a header whose pixel data follows from the input file,
         that element's bytes outside its value (searched as verify's byte pass would)."""
         if around:
             hit = next(iter(sorted(search_bytes(around, _OUTPUT.name, index, False))), None)
             if hit is not None:
                 return hit
-        try:
-            df = parse_dicom_file(data, _OUTPUT)
-        except NotDicom:  # no SOP Class UID left (a policy removed it): verify reads such a
-            # file as bytes, and so does the guard
-            return next(iter(sorted(search_bytes(data, _OUTPUT.name, index, False))), None)
+        if written is not None and bulk is not None:
+            if SOP_CLASS_UID not in written:  # a policy removed it: verify reads such a
+                # file as bytes, and so does the guard
+                return next(iter(sorted(search_bytes(data, _OUTPUT.name, index, False))), None)
+            df = DicomFile(path=_OUTPUT, data=data, ds=written, bulk=bulk)  # type: ignore[arg-type]
+        else:
+            try:
+                df = parse_dicom_file(data, _OUTPUT)
+            except NotDicom:
+                return next(iter(sorted(search_bytes(data, _OUTPUT.name, index, False))), None)
         leaks, weak = search_dicom(df, _OUTPUT.name, index, False)
         found = sorted(lk for lk in [*leaks, *(w for w, _ in weak)]
                        if _leaf(lk.location) not in self._kept)

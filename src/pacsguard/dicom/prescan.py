@@ -193,7 +193,8 @@ class _Walker:
                     raise _reject("bad-length", f"element {_tag(tag)} has an undefined length, "
                                   "which its VR does not allow")
                 continue
-            self._short(vpos, length, bound, f"element {_tag(tag)}")
+            if vpos + length > bound:  # (the message is built only when it is needed)
+                self._short(vpos, length, bound, f"element {_tag(tag)}")
             if vr == b"SQ":
                 self.sequence(vpos, vpos + length, vpos + length, depth + 1, implicit)
             elif vr == b"UN" and _dict_vr(tag) == b"SQ":

@@ -33,7 +33,8 @@ from pacsguard.discover.matcher import Matcher, key_of, norm_text, token_of, var
 from pacsguard.discover.vocabulary import is_vocabulary
 from pacsguard.profile import disposition
 
-__all__ = ["DEFAULT_MIN_LENGTH", "DEFAULT_STOPLIST", "IdentInfo", "IdentifierIndex", "charset_terms",
+__all__ = ["DEFAULT_MIN_LENGTH", "DEFAULT_STOPLIST", "ElementMemo", "IdentInfo", "IdentifierIndex",
+           "charset_terms",
            "element_texts", "parse_da", "printable_runs", "source_label"]
 
 DEFAULT_MIN_LENGTH = 4
@@ -97,6 +98,30 @@ def parse_da(text: str) -> dt.date | None:
     return parse_date(text.strip()[:8])
 
 
+_Put = tuple[bytes, bytes, str, str, Source, str, bool]
+_Effect = tuple[tuple[_Put, ...], frozenset[bytes]]
+_MEMO_BYTES = 4096  #: longer values are rarely repeated: not remembered
+
+
+class ElementMemo:
+    """What indexing an element added, by its tag and stored bytes: a bounded map (the
+    oldest half is dropped when full). Only for one index configuration and patient label;
+    the leak guard keeps one per process."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._map: dict[tuple[object, ...], _Effect] = {}
+
+    def get(self, key: tuple[object, ...]) -> _Effect | None:
+        return self._map.get(key)
+
+    def put(self, key: tuple[object, ...], effect: _Effect) -> None:
+        if len(self._map) >= self.size:
+            for old in list(self._map)[: self.size // 2]:
+                del self._map[old]
+        self._map[key] = effect
+
+
 @dataclass
 class IdentifierIndex:
     """Identifying values of a set of originals, ready to be searched for.
@@ -119,6 +144,8 @@ class IdentifierIndex:
     _matcher: Matcher | None = None
     #: what was already indexed: a series repeats the same values in every file
     _seen: set[tuple[str, str, Source, str]] = field(default_factory=set)
+    #: every _put, in order, while an element's effect is recorded for an ElementMemo
+    _record: list[_Put] | None = None
 
     def _first(self, how: str, value: str, src: Source, patient: str) -> bool:
         key = (how, value, src, patient)
@@ -161,6 +188,8 @@ class IdentifierIndex:
 
     def _put(self, tok: bytes, key: bytes, category: str, value: str, src: Source,
              patient: str, weak: bool) -> None:
+        if self._record is not None:
+            self._record.append((tok, key, category, value, src, patient, weak))
         info = self.info.get(key)
         if info is None:
             self.info[key] = IdentInfo(category, value, source_label(src), {src}, weak,
@@ -256,12 +285,28 @@ class IdentifierIndex:
         tok = token_of(norm_text(uid))
         self._put(tok, key_of(tok), "uid", uid, src, patient, False)
 
-    def add_element(self, el: Element, terms: Sequence[str] = (), patient: str = "") -> None:
+    def add_element(self, el: Element, terms: Sequence[str] = (), patient: str = "",
+                    memo: ElementMemo | None = None) -> None:
         """Index one element of an original, if it holds identifying data.
 
         ``terms`` is the dataset's Specific Character Set: text is read from the stored
         bytes under every plausible decoding (:mod:`pacsguard.discover.charsets`).
+        ``memo``: what elements of the same tag and stored bytes added before (the files of
+        a series repeat most of their values); replayed rather than worked out again.
         """
+        if memo is not None and el.raw is not None and len(el.raw) <= _MEMO_BYTES:
+            key = (el.tag, el.vr, el.creator, el.under_removed, el.raw, tuple(terms), patient)
+            effect = memo.get(key)
+            if effect is None:
+                scratch = IdentifierIndex(self.min_length, self.stoplist)
+                scratch._record = []
+                scratch.add_element(el, terms, patient)
+                effect = (tuple(scratch._record), frozenset(scratch.device))
+                memo.put(key, effect)
+            for args in effect[0]:
+                self._put(*args)
+            self.device |= effect[1]
+            return
         vr = el.vr
         if vr == "SQ":
             return
@@ -312,15 +357,16 @@ class IdentifierIndex:
                 self.add(v, category, src, patient)
 
     def add_dataset(self, ds: Dataset, patient: str = "",
-                    elements: Iterable[Element] | None = None) -> None:
+                    elements: Iterable[Element] | None = None,
+                    memo: ElementMemo | None = None) -> None:
         """Index every element of ``ds`` at any depth, and its file meta when present."""
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
             for el in walk(meta):
-                self.add_element(el, (), patient)
+                self.add_element(el, (), patient, memo)
         terms = charset_terms(ds)
         for el in elements if elements is not None else walk(ds):
-            self.add_element(el, terms, patient)
+            self.add_element(el, terms, patient, memo)
 
     # -- searching ----------------------------------------------------------------------
 

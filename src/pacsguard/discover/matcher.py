@@ -91,11 +91,51 @@ def variants(text: str) -> set[bytes]:
     return forms
 
 
+_MEMO_BYTES = 4096  #: longer values are searched every time (rarely repeated)
+_MEMO_SIZE = 8192
+
+
+class _Trie:
+    """A compiled trie regex and what it found in values already searched: the files of a
+    series repeat most of their values, and a patient's files share one trie."""
+
+    __slots__ = ("hits", "pattern")
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self.hits: dict[bytes, tuple[tuple[int, bytes], ...]] = {}
+
+    def find(self, normalised: bytes) -> tuple[tuple[int, bytes], ...]:
+        found = self.hits.get(normalised)
+        if found is None:
+            found = tuple((m.start(), key_of(m.group())) for m in self.pattern.finditer(normalised))
+            if len(normalised) <= _MEMO_BYTES:
+                if len(self.hits) >= _MEMO_SIZE:
+                    self.hits.clear()
+                self.hits[normalised] = found
+        return found
+
+
 @lru_cache(maxsize=64)
-def _compile(words: frozenset[bytes]) -> re.Pattern[bytes]:
+def _compile(words: frozenset[bytes]) -> _Trie:
     """The trie regex for ``words``, remembered: a series' files share their words."""
-    return re.compile(
-        rb"(?<![" + _ALNUM + rb"])(?:" + _trie_regex(sorted(words)) + rb")(?![" + _ALNUM + rb"])")
+    return _Trie(re.compile(
+        rb"(?<![" + _ALNUM + rb"])(?:" + _trie_regex(sorted(words)) + rb")(?![" + _ALNUM + rb"])"))
+
+
+_NORMALISED: dict[bytes, bytes] = {}
+
+
+def _norm_memo(data: bytes) -> bytes:
+    """:func:`norm_bytes` of a short value, remembered (values repeat across a series)."""
+    if len(data) > _MEMO_BYTES:
+        return norm_bytes(data)
+    found = _NORMALISED.get(data)
+    if found is None:
+        if len(_NORMALISED) >= _MEMO_SIZE:
+            _NORMALISED.clear()
+        found = _NORMALISED[data] = norm_bytes(data)
+    return found
 
 
 class _Node(dict[int, "_Node"]):
@@ -146,14 +186,15 @@ class Matcher:
         toks = sorted({t for t in tokens if t})
         self.size = len(toks)
         self._uids = frozenset(t for t in toks if _UID_TOKEN.fullmatch(t))
+        #: the first digit group of every UID: a run of numbers starting otherwise is skipped
+        self._heads = frozenset(t.split(b" ", 1)[0] for t in self._uids)
         words = frozenset(t for t in toks if t not in self._uids)
-        self._re = _compile(words) if words else None
+        self._trie = _compile(words) if words else None
 
     def finditer(self, normalised: bytes) -> Iterator[tuple[int, bytes]]:
         """Yield ``(offset, key)`` for every identifier found in already normalised bytes."""
-        if self._re is not None:
-            for m in self._re.finditer(normalised):
-                yield m.start(), key_of(m.group())
+        if self._trie is not None:
+            yield from self._trie.find(normalised)
         if self._uids:
             yield from self._uid_hits(normalised)
 
@@ -167,6 +208,9 @@ class Matcher:
                 offsets.append(offsets[-1] + len(g) + 1)
             i = 0
             while i < len(groups) - 2:
+                if groups[i] not in self._heads:
+                    i += 1
+                    continue
                 for j in range(min(len(groups), i + _MAX_UID_GROUPS), i + 2, -1):
                     candidate = b" ".join(groups[i:j])
                     if candidate in self._uids:
@@ -179,4 +223,4 @@ class Matcher:
         return [k for _, k in self.finditer(norm_text(text))]
 
     def keys_in_bytes(self, data: bytes) -> list[bytes]:
-        return [k for _, k in self.finditer(norm_bytes(data))]
+        return [k for _, k in self.finditer(_norm_memo(data))]

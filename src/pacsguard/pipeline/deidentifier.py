@@ -155,10 +155,10 @@ class Deidentifier:
         # data is not searched on either way: only the bytes around it, its element header)
         if stream is not None and any(t >= PIXEL_DATA for t in ds.keys()):
             raise _WholeFile("after-pixel-data")
-        data = encode(ds)
+        data, bulk = encode(ds)
         payload = Payload(data) if stream is None else Payload(data, str(stream[0]), stream[1])
         leak = self._guard.find(index, data, ctx.shift_days,
-                                around=stream[1].around if stream else b"")
+                                around=stream[1].around if stream else b"", written=ds, bulk=bulk)
         if leak is not None:
             raise FailClosed("residual-identifier", f"{leak.category or 'an'} identifier would "
                              f"remain at {leak.location} ({leak.kind}, from {leak.source})")
