@@ -22,6 +22,7 @@ from pacsguard.pipeline import InstanceResult
 __all__ = ["Executor", "LocalExecutor"]
 
 Record = Callable[[Processed], None]
+_QUEUED = 2  #: files in flight per worker: one running, one waiting its turn
 
 
 class Executor(Protocol):
@@ -31,9 +32,11 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Worker processes on this machine, at most one file in flight per worker.
+    """Worker processes on this machine, two files queued per worker (a worker never waits
+    for the coordinator to hand it the next one).
 
-    A file past its deadline is quarantined (``timeout``); the pool is killed and rebuilt and
+    A file's deadline counts from when it can have started: when it is among the oldest
+    ``workers`` files in flight (the pool runs them in order). A file past its deadline is quarantined (``timeout``); the pool is killed and rebuilt and
     the other files in flight are resubmitted (recorded once, when they finish). A worker that
     dies (a crash, the OOM killer) breaks the pool: the files it may have held are retried one
     at a time, and one that breaks a pool alone is quarantined (``worker-crash``). With one
@@ -61,6 +64,7 @@ class _Watchdog:
         self.timeout = ex.file_timeout if ex.file_timeout > 0 else float("inf")
         self.pool = self._new_pool()
         self.inflight: dict[Future[Processed], tuple[str, float]] = {}
+        self.started: dict[Future[Processed], float] = {}  #: when it may have started
         self.retry: list[str] = []
         self.suspects: set[str] = set()  #: in flight when a worker died: retried alone
 
@@ -77,7 +81,7 @@ class _Watchdog:
             proc.join(5)
 
     def _fill(self, handles: Iterator[str], exhausted: bool) -> bool:
-        while len(self.inflight) < (1 if self.suspects else self.ex.n):
+        while len(self.inflight) < (1 if self.suspects else _QUEUED * self.ex.n):
             if self.retry:
                 h = self.retry.pop(0)
             elif exhausted or self.suspects:
@@ -90,6 +94,13 @@ class _Watchdog:
             self.inflight[self.pool.submit(run_one, h)] = (h, time.monotonic())
         return exhausted
 
+    def _running(self) -> dict[Future[Processed], float]:
+        """The oldest ``workers`` files in flight, with when each may have started."""
+        now = time.monotonic()
+        for f in list(self.inflight)[:self.ex.n]:
+            self.started.setdefault(f, now)
+        return {f: t for f, t in self.started.items() if f in self.inflight}
+
     def run(self, handles: Iterator[str]) -> None:
         exhausted = False
         try:
@@ -99,12 +110,14 @@ class _Watchdog:
                     if self.retry:
                         continue
                     return
-                soonest = min(t for _, t in self.inflight.values()) + self.timeout
+                running = self._running()
+                soonest = min(running.values()) + self.timeout
                 wait_for = max(0.05, min(soonest - time.monotonic(), 1.0))
                 done, _ = wait(list(self.inflight), timeout=wait_for, return_when=FIRST_COMPLETED)
                 broken = False
                 for f in done:
                     h, _ = self.inflight.pop(f)
+                    self.started.pop(f, None)
                     try:
                         processed = f.result()
                     except BrokenProcessPool:
@@ -114,7 +127,8 @@ class _Watchdog:
                     self.suspects.discard(h)
                     self.record(processed)
                 now = time.monotonic()
-                late = [f for f, (_, t) in self.inflight.items() if now - t > self.timeout]
+                late = [f for f, t in running.items()
+                        if f in self.inflight and now - t > self.timeout]
                 for f in late:
                     h, _ = self.inflight.pop(f)
                     self.suspects.discard(h)
@@ -124,6 +138,7 @@ class _Watchdog:
                 if late or broken:
                     self.retry[:0] = [h for h, _ in self.inflight.values()]
                     self.inflight.clear()
+                    self.started.clear()
                     self._kill_pool()
                     self.pool = self._new_pool()
         finally:  # interrupted: do not wait for files in flight
