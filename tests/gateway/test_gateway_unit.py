@@ -16,6 +16,7 @@ from pynetdicom import AE
 from pacsguard.batch.worker import WorkerConfig
 from pacsguard.cli.gateway import host_port, parse_size
 from pacsguard.deid.keys import SecretKey
+from pacsguard.dicom.payload import Payload
 from pacsguard.errors import UsageError
 from pacsguard.gateway import Gateway, GatewayConfig
 from pacsguard.gateway.forwarder import Backoff
@@ -90,7 +91,7 @@ def test_spool_states_and_settling(tmp_path: Path) -> None:
     spool.create()
     key = _received(spool)
     assert spool.original(key).exists() and spool.bytes == len(b"original")
-    spool.commit_deid(key, b"copy", _meta(key))
+    spool.commit_deid(key, Payload(b"copy"), _meta(key))
     assert spool.pending("a") == [key] == spool.pending("b")
     spool.confirm("a", key)
     assert spool.original(key).exists()  # b has not confirmed yet
@@ -108,9 +109,9 @@ def test_spool_recovery_redoes_uncommitted_and_finishes_settled(tmp_path: Path) 
     (spool.deid / f"{uncommitted}.dcm").write_bytes(b"half")  # killed before the JSON
     (spool.queue("a") / f"{uncommitted}.dcm").write_bytes(b"half")
     committed = _received(spool)
-    spool.commit_deid(committed, b"copy", _meta(committed))
+    spool.commit_deid(committed, Payload(b"copy"), _meta(committed))
     settled = _received(spool)
-    spool.commit_deid(settled, b"copy", _meta(settled))
+    spool.commit_deid(settled, Payload(b"copy"), _meta(settled))
     (spool.queue("a") / f"{settled}.dcm").unlink()  # confirmed, killed before the cleanup
     (spool.incoming / "tmpabc.dcm").write_bytes(b"partial")  # never acknowledged
     again = Spool(tmp_path / "s", ["a"])

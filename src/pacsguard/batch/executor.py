@@ -8,10 +8,11 @@ schedules.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from itertools import islice
+from typing import Generic, Protocol, TypeVar
 
 from pacsguard.batch.worker import FileWorker, Processed, WorkerConfig, init_worker, run_one
 from pacsguard.io.sinks import Sink
@@ -19,10 +20,36 @@ from pacsguard.io.sources import Source
 from pacsguard.outcome import Outcome
 from pacsguard.pipeline import InstanceResult
 
-__all__ = ["Executor", "LocalExecutor"]
+__all__ = ["QUEUED_PER_WORKER", "Executor", "LocalExecutor", "StartClock"]
 
 Record = Callable[[Processed], None]
-_QUEUED = 2  #: files in flight per worker: one running, one waiting its turn
+#: files in flight per worker: one running, one waiting its turn (a worker never waits for
+#: its coordinator to hand it the next)
+QUEUED_PER_WORKER = 2
+K = TypeVar("K", bound=Hashable)
+
+
+class StartClock(Generic[K]):
+    """When each task of a process pool may have started. The pool runs tasks in submission
+    order, ``workers`` at a time, so a task's clock starts when it is among the oldest
+    ``workers`` still in flight; a deadline counts from there, not from its submission."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._started: dict[K, float] = {}
+
+    def running(self, inflight: Iterable[K]) -> dict[K, float]:
+        """The tasks that may be running, of ``inflight`` (oldest first), with their start."""
+        now = time.monotonic()
+        for key in list(islice(inflight, self.workers)):
+            self._started.setdefault(key, now)
+        return dict(self._started)
+
+    def forget(self, key: K) -> None:
+        self._started.pop(key, None)
+
+    def clear(self) -> None:
+        self._started.clear()
 
 
 class Executor(Protocol):
@@ -35,9 +62,9 @@ class LocalExecutor:
     """Worker processes on this machine, two files queued per worker (a worker never waits
     for the coordinator to hand it the next one).
 
-    A file's deadline counts from when it can have started: when it is among the oldest
-    ``workers`` files in flight (the pool runs them in order). A file past its deadline is quarantined (``timeout``); the pool is killed and rebuilt and
-    the other files in flight are resubmitted (recorded once, when they finish). A worker that
+    A file's deadline counts from when it can have started (:class:`StartClock`). A file
+    past its deadline is quarantined (``timeout``); the pool is killed and rebuilt and the
+    other files in flight are resubmitted (recorded once, when they finish). A worker that
     dies (a crash, the OOM killer) breaks the pool: the files it may have held are retried one
     at a time, and one that breaks a pool alone is quarantined (``worker-crash``). With one
     worker and no deadline, files run in-line in this process.
@@ -64,7 +91,7 @@ class _Watchdog:
         self.timeout = ex.file_timeout if ex.file_timeout > 0 else float("inf")
         self.pool = self._new_pool()
         self.inflight: dict[Future[Processed], tuple[str, float]] = {}
-        self.started: dict[Future[Processed], float] = {}  #: when it may have started
+        self.clock: StartClock[Future[Processed]] = StartClock(ex.n)
         self.retry: list[str] = []
         self.suspects: set[str] = set()  #: in flight when a worker died: retried alone
 
@@ -81,7 +108,7 @@ class _Watchdog:
             proc.join(5)
 
     def _fill(self, handles: Iterator[str], exhausted: bool) -> bool:
-        while len(self.inflight) < (1 if self.suspects else _QUEUED * self.ex.n):
+        while len(self.inflight) < (1 if self.suspects else QUEUED_PER_WORKER * self.ex.n):
             if self.retry:
                 h = self.retry.pop(0)
             elif exhausted or self.suspects:
@@ -94,13 +121,6 @@ class _Watchdog:
             self.inflight[self.pool.submit(run_one, h)] = (h, time.monotonic())
         return exhausted
 
-    def _running(self) -> dict[Future[Processed], float]:
-        """The oldest ``workers`` files in flight, with when each may have started."""
-        now = time.monotonic()
-        for f in list(self.inflight)[:self.ex.n]:
-            self.started.setdefault(f, now)
-        return {f: t for f, t in self.started.items() if f in self.inflight}
-
     def run(self, handles: Iterator[str]) -> None:
         exhausted = False
         try:
@@ -110,14 +130,14 @@ class _Watchdog:
                     if self.retry:
                         continue
                     return
-                running = self._running()
+                running = self.clock.running(self.inflight)
                 soonest = min(running.values()) + self.timeout
                 wait_for = max(0.05, min(soonest - time.monotonic(), 1.0))
                 done, _ = wait(list(self.inflight), timeout=wait_for, return_when=FIRST_COMPLETED)
                 broken = False
                 for f in done:
                     h, _ = self.inflight.pop(f)
-                    self.started.pop(f, None)
+                    self.clock.forget(f)
                     try:
                         processed = f.result()
                     except BrokenProcessPool:
@@ -138,7 +158,7 @@ class _Watchdog:
                 if late or broken:
                     self.retry[:0] = [h for h, _ in self.inflight.values()]
                     self.inflight.clear()
-                    self.started.clear()
+                    self.clock.clear()
                     self._kill_pool()
                     self.pool = self._new_pool()
         finally:  # interrupted: do not wait for files in flight

@@ -24,6 +24,13 @@ class Payload:
     source: str = ""
     tail: PixelTail | None = None
 
+    @classmethod
+    def of_file(cls, path: str | os.PathLike[str]) -> Payload:
+        """A whole file, copied by the kernel when it is written (a spool's copy forwarded
+        to a folder): its bytes never pass through Python."""
+        st = os.stat(path)
+        return cls(b"", os.fspath(path), PixelTail(0, st.st_size, st.st_size, st.st_mtime_ns))
+
     @property
     def size(self) -> int:
         return len(self.head) + (self.tail.length if self.tail else 0)

@@ -24,6 +24,7 @@ from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from pacsguard.errors import UsageError
 from pacsguard.gateway.spool import Spool
+from pacsguard.io.netopts import NODELAY
 from pacsguard.io.retrieve import storage_scp_ae
 
 __all__ = ["AllowRule", "Receiver", "parse_allow"]
@@ -86,7 +87,8 @@ class Receiver:
     def start(self, host: str, port: int) -> None:
         handlers: list[Any] = [(evt.EVT_C_STORE, self._on_store), (evt.EVT_C_ECHO, lambda e: 0x0000),
                     (evt.EVT_REQUESTED, self._on_requested),
-                    (evt.EVT_ABORTED, self._on_closed), (evt.EVT_CONN_CLOSE, self._on_closed)]
+                    (evt.EVT_ABORTED, self._on_closed), (evt.EVT_CONN_CLOSE, self._on_closed),
+                    NODELAY]
         self.server = self.ae.start_server((host, port), block=False, evt_handlers=handlers,
                                            ssl_context=self.ssl_context)
 

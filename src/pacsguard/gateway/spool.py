@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pacsguard.dicom.payload import Payload
 from pacsguard.io.sinks import fsync_dir
 
 __all__ = ["Committed", "Spool"]
@@ -101,14 +102,14 @@ class Spool:
         return self.received / f"{key}.dcm"
 
     # -- de-identified (called in worker processes, one ID each) -----------------------
-    def commit_deid(self, key: str, data: bytes, meta: Committed) -> None:
+    def commit_deid(self, key: str, payload: Payload, meta: Committed) -> None:
         """Queue the copy for every destination, then commit (the JSON is written last: a
         copy without it is redone from the original on restart)."""
         copy = self.deid / f"{key}.dcm"
         tmp = copy.with_name(copy.name + ".tmp")
         try:
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                payload.write_to(fh)  # a streamed copy's pixel data: copied by the kernel
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, copy)

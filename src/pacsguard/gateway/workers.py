@@ -8,7 +8,6 @@ copy is queued for every destination, or the original goes to quarantine with it
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import os
 import signal
@@ -21,8 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydicom import dcmread
-
+from pacsguard.batch.executor import QUEUED_PER_WORKER, StartClock
 from pacsguard.batch.worker import WorkerConfig
 from pacsguard.gateway.spool import Committed, Spool
 from pacsguard.outcome import Outcome
@@ -77,22 +75,21 @@ def settle(key: str) -> Settled:
     assert _PIPE is not None and _SPOOL is not None, "_init was not called"
     spool = _SPOOL
     result = _PIPE.process(spool.original(key), key)
-    if result.written and result.data is not None:
-        meta = dcmread(io.BytesIO(result.data), stop_before_pixels=True,
-                       specific_tags=["SOPClassUID"]).file_meta
-        spool.commit_deid(key, result.data, Committed(
+    if result.written and result.payload is not None:
+        spool.commit_deid(key, result.payload, Committed(
             name=result.name, sop_instance_uid=result.sop_instance_uid,
-            sop_class_uid=str(meta.get("MediaStorageSOPClassUID", "")),
-            transfer_syntax=str(meta.get("TransferSyntaxUID", "")),
+            sop_class_uid=result.sop_class_uid, transfer_syntax=result.transfer_syntax,
             study_uid=result.name.split("/")[1], arrived=int(key.split("-")[0]) / 1e9))
-        return Settled(key, Outcome.WRITTEN, "", result.sop_instance_uid, len(result.data))
+        return Settled(key, Outcome.WRITTEN, "", result.sop_instance_uid, result.payload.size)
     spool.quarantine_original(key, result.reason or str(result.outcome), result.detail)
     return Settled(key, result.outcome, result.reason)
 
 
 class DeidPool:
-    """A process pool fed with spool IDs, at most one instance per worker in flight (so the
-    time since submission is the time it has taken); ``on_settled`` is called once per ID.
+    """A process pool fed with spool IDs, two instances queued per worker (a worker never
+    waits for this process, busy receiving, to hand it the next); ``on_settled`` is called
+    once per ID. An instance's deadline counts from when it can have started
+    (:class:`~pacsguard.batch.executor.StartClock`).
 
     An instance past ``file_timeout`` seconds is quarantined (``timeout``) and the pool is
     replaced (the others in flight are redone). A worker that dies breaks the pool: the IDs
@@ -114,6 +111,7 @@ class DeidPool:
         self._backlog: deque[str] = deque()
         self._queued: set[str] = set()
         self.inflight: dict[str, tuple[Future[Settled], float, int]] = {}
+        self._clock: StartClock[str] = StartClock(self.n)
         self._crashes: dict[str, int] = {}
         self._generation = 0
         self._pool = self._new_pool()
@@ -139,7 +137,8 @@ class DeidPool:
 
     def _fill(self) -> None:
         """Called with the lock held."""
-        while self._backlog and len(self.inflight) < self.n and not self._closed.is_set():
+        while (self._backlog and len(self.inflight) < QUEUED_PER_WORKER * self.n
+               and not self._closed.is_set()):
             key = self._backlog.popleft()
             self._queued.discard(key)
             try:
@@ -166,6 +165,7 @@ class DeidPool:
             if current is None or current[0] is not fut:
                 return  # already settled by the watchdog, or redone in a newer pool
             del self.inflight[key]
+            self._clock.forget(key)
             try:
                 settled = fut.result()
             except (BrokenProcessPool, CancelledError):
@@ -208,8 +208,8 @@ class DeidPool:
             late: list[Settled] = []
             with self._lock:
                 now = time.monotonic()
-                stuck = [k for k, (_, t, _) in self.inflight.items()
-                         if now - t > self.file_timeout]
+                stuck = [k for k, t in self._clock.running(self.inflight).items()
+                         if k in self.inflight and now - t > self.file_timeout]
                 if not stuck:
                     continue
                 for key in stuck:
@@ -219,6 +219,7 @@ class DeidPool:
                                                  "replaced"))
                 redo = list(self.inflight)
                 self.inflight.clear()
+                self._clock.clear()
                 self._replace_pool()
                 for key in reversed(redo):
                     self._backlog.appendleft(key)

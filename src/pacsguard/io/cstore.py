@@ -12,6 +12,7 @@ from pynetdicom import AE, _config
 from pynetdicom.association import Association
 
 from pacsguard.io.forward import AeAddress, Delivery, Outgoing, Verdict
+from pacsguard.io.netopts import NODELAY
 
 __all__ = ["CStoreDestination", "classify_store_status"]
 
@@ -75,7 +76,8 @@ class CStoreDestination:
         ae.maximum_pdu_size = self.max_pdu
         for sop_class, syntax in sorted(wanted)[:MAX_CONTEXTS]:
             ae.add_requested_context(sop_class, syntax)
-        kwargs: dict[str, Any] = {"ae_title": self.address.aet, "max_pdu": self.max_pdu}
+        kwargs: dict[str, Any] = {"ae_title": self.address.aet, "max_pdu": self.max_pdu,
+                                  "evt_handlers": [NODELAY]}
         if self.tls is not None:
             kwargs["tls_args"] = (self.tls, None)
         assoc = ae.associate(self.address.host, self.address.port, **kwargs)

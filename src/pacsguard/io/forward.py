@@ -107,7 +107,7 @@ class FolderDestination:
                 if not self._prepared:
                     self._sink.prepare()
                     self._prepared = True
-                staged = self._sink.stage(item.name, Payload(item.path.read_bytes()), item.key)
+                staged = self._sink.stage(item.name, Payload.of_file(item.path), item.key)
                 self._sink.commit(staged, item.name)
                 out.append(Delivery(Verdict.DELIVERED))
             except OSError as exc:

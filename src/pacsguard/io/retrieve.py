@@ -37,6 +37,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 
 from pacsguard.errors import NetworkError, UsageError
 from pacsguard.io.forward import AeAddress
+from pacsguard.io.netopts import NODELAY
 from pacsguard.io.sinks import fsync_dir
 
 __all__ = ["Retrieved", "Retriever", "StoreListener", "parse_query", "preferred_syntaxes"]
@@ -112,7 +113,7 @@ class StoreListener:
         self.received = 0
         ae = storage_scp_ae(ae_title, max_pdu=262144, every_class=False)
         server = ae.start_server((host, port), block=False,
-                                 evt_handlers=[(evt.EVT_C_STORE, self._on_store)])
+                                 evt_handlers=[(evt.EVT_C_STORE, self._on_store), NODELAY])
         assert server is not None
         self.server = server
         self.ae = ae
@@ -158,6 +159,7 @@ class Retriever:
         return ae
 
     def _associate(self, ae: AE, **kwargs: Any) -> Any:
+        kwargs["evt_handlers"] = [*kwargs.get("evt_handlers", []), NODELAY]
         assoc = ae.associate(self.source.host, self.source.port, ae_title=self.source.aet,
                              **kwargs)
         if not assoc.is_established:

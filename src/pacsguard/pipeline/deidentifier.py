@@ -164,9 +164,12 @@ class Deidentifier:
                              f"remain at {leak.location} ({leak.kind}, from {leak.source})")
         # 6. name, from pseudonymised values only
         rel = output_name(header)
+        meta = ds.file_meta
         return InstanceResult(
             Outcome.WRITTEN, handle, payload=payload, name=rel, pseudonym=header.pseudonym,
             sop_instance_uid=header.sop_uid, bytes_in=size, pixels_cleaned=needs_pixels,
+            sop_class_uid=str(meta.get("MediaStorageSOPClassUID", "")),
+            transfer_syntax=str(meta.get("TransferSyntaxUID", "")),
             pixel_result=pixel_result, identity=ctx.identity if self.linkage else "",
             patient_name=name, full_path=full_path)
 

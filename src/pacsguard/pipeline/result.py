@@ -29,6 +29,8 @@ class InstanceResult:
     name: str = ""  #: its relative output name: pseudonyms and new UIDs only
     pseudonym: str = ""
     sop_instance_uid: str = ""  #: the de-identified SOP Instance UID (deliveries key on it)
+    sop_class_uid: str = ""  #: as written in the file meta (a forwarder proposes it)
+    transfer_syntax: str = ""  #: the written file's transfer syntax
     bytes_in: int = 0
     pixels_cleaned: bool = False
     pixel_result: Any = field(default=None, repr=False)  #: thumbnails for the review gallery
