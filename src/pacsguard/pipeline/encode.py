@@ -10,6 +10,7 @@ from pydicom.charset import default_encoding
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO
+from pydicom.multival import MultiValue
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
 from pydicom.tag import tag_in_exception
 from pydicom.uid import UID
@@ -22,6 +23,9 @@ from pacsguard.errors import FailClosed
 __all__ = ["Bulk", "encode", "output_name"]
 
 _LONG = frozenset(str(vr) for vr in EXPLICIT_VR_LENGTH_32)
+#: VRs whose str values pydicom writes as their characters, with their padding byte
+_PADDING = {**dict.fromkeys(("AE", "AS", "CS", "DA", "DT", "TM", "UR", "LO", "LT", "SH", "ST",
+                             "UC", "UT"), b" "), "UI": b"\x00"}
 Bulk = list[tuple[int, int]]  #: (start, end) of top-level pixel and overlay values
 _UNDEFINED = 0xFFFFFFFF
 
@@ -106,9 +110,48 @@ def _write_body(fp: DicomBytesIO, ds: Dataset) -> Bulk | None:
                 write(pack("<HH2sH", tag.group, tag.element, vr.encode(), size))
                 write(value)
                 continue
+        elif isinstance(item, DataElement):
+            text = _text_value(item)
+            if text is not None:
+                vr = item.VR
+                if implicit:
+                    write(pack("<HHL", tag.group, tag.element, len(text)))
+                    write(text)
+                    continue
+                if vr in _LONG:
+                    write(pack("<HH2sHL", tag.group, tag.element, vr.encode(), 0, len(text)))
+                    write(text)
+                    continue
+                if len(text) <= 0xFFFF:
+                    write(pack("<HH2sH", tag.group, tag.element, vr.encode(), len(text)))
+                    write(text)
+                    continue
         with tag_in_exception(tag):
             write_data_element(fp, item, encoding)
     return bulk
+
+
+def _text_value(elem: DataElement) -> bytes | None:
+    """The bytes pydicom writes for a string or text value that is ASCII (the same in every
+    character set DICOM allows), or None to let pydicom write it."""
+    padding = _PADDING.get(elem.VR)
+    if padding is None or elem.is_undefined_length:
+        return None
+    value = elem.value
+    if value is None or value == "":
+        return b""
+    if type(value) is str or type(value) is UID:
+        text = value
+    elif isinstance(value, MultiValue | list | tuple) and all(type(v) is str for v in value):
+        if not value:
+            return b""
+        text = "\\".join(value)
+    else:
+        return None
+    if not text.isascii():
+        return None
+    data = text.encode("ascii")
+    return data + padding if len(data) % 2 else data
 
 
 def _bulk_range(fp: DicomBytesIO, item: DataElement | RawDataElement, implicit: bool,
