@@ -41,6 +41,9 @@ def _birth_date_forms(value: str) -> list[str]:
     return [value] if day is None else [f.text for f in date_forms(day)]
 
 
+_REMEMBERED = 4096  #: cleaned texts a cleaner keeps
+
+
 class TextCleaner:
     """Cleans free text of one file's identifiers and of generic PHI patterns."""
 
@@ -65,11 +68,20 @@ class TextCleaner:
         if ids.names:
             rules.append((re.compile(rf"(?<!\w)(?:{alternation(ids.names)})(?!\w)", re.I), "[NAME]"))
         self._rules = rules
+        self._done: dict[str, str] = {}  #: the files of a series repeat their texts
 
     def clean(self, text: str) -> str:
         """Return ``text`` with every identifier and PHI pattern replaced."""
         if not text or not text.strip():
             return text
+        found = self._done.get(text)
+        if found is None:
+            if len(self._done) >= _REMEMBERED:
+                self._done.clear()
+            found = self._done[text] = self._clean(text)
+        return found
+
+    def _clean(self, text: str) -> str:
         out = text
         for pattern, token in self._rules:
             out = pattern.sub(token, out)

@@ -10,8 +10,8 @@ from pydicom.charset import default_encoding
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, validate_file_meta
 from pydicom.filebase import DicomBytesIO
-from pydicom.multival import MultiValue
 from pydicom.filewriter import write_data_element, write_dataset, write_file_meta_info
+from pydicom.multival import MultiValue
 from pydicom.tag import tag_in_exception
 from pydicom.uid import UID
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
