@@ -7,6 +7,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gwpeers import NAMES, folder_uids, make_inputs, wait_until
@@ -19,11 +20,11 @@ from pacsguard.deid.keys import SecretKey
 from pacsguard.dicom.payload import Payload
 from pacsguard.errors import UsageError
 from pacsguard.gateway import Gateway, GatewayConfig
-from pacsguard.gateway.forwarder import Backoff
+from pacsguard.gateway.forwarder import Backoff, Forwarder
 from pacsguard.gateway.scp import AllowRule, parse_allow
 from pacsguard.gateway.spool import Committed, Spool
 from pacsguard.io.cstore import classify_store_status
-from pacsguard.io.forward import Verdict, destination_slug, parse_ae_address
+from pacsguard.io.forward import Delivery, Verdict, destination_slug, parse_ae_address
 from pacsguard.io.stow import _references
 from pacsguard.pipeline import Deidentifier
 from pacsguard.profile.policy import Policy
@@ -120,6 +121,44 @@ def test_spool_recovery_redoes_uncommitted_and_finishes_settled(tmp_path: Path) 
     assert again.pending("a") == [committed]
     assert not again.original(settled).exists()
     assert not list(again.incoming.iterdir())
+
+
+class _Busy:
+    """A destination that answers every C-STORE with a transient failure (0xA700)."""
+
+    label = "BUSY"
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def send(self, batch: list[Any]) -> list[Delivery]:
+        self.tries += len(batch)
+        return [Delivery(Verdict.RETRY, 0xA700, "status 0xA700")] * len(batch)
+
+    def close(self) -> None:
+        pass
+
+
+def test_retry_counts_survive_a_restart(tmp_path: Path) -> None:
+    # A destination that refuses an instance with a transient status dead-letters it after
+    # max_attempts tries in all, however often the gateway restarts in between.
+    spool = Spool(tmp_path / "s", ["a"])
+    spool.create()
+    key = _received(spool)
+    spool.commit_deid(key, Payload(b"copy"), _meta(key))
+    backoff = Backoff(base=0.0, cap=0.0, max_attempts=3)
+    for _ in range(2):  # two runs, each stopped after one refusal
+        busy = _Busy()
+        run = Forwarder("a", busy, spool, backoff=backoff)
+        run._send(run._due())
+        assert busy.tries == 1 and spool.pending("a") == [key]
+    restarted = Spool(tmp_path / "s", ["a"])
+    assert restarted.recover() == [] and restarted.attempts("a", key) == 2
+    last = Forwarder("a", _Busy(), restarted, backoff=backoff)
+    last._send(last._due())
+    assert restarted.pending("a") == [] and (restarted.dead("a") / f"{key}.dcm").exists()
+    assert "3 attempts" in (restarted.dead("a") / f"{key}.json").read_text()
+    assert not list(restarted.queue("a").glob("*.attempts*"))
 
 
 @pytest.fixture

@@ -144,12 +144,14 @@ class Forwarder:
             elif answer.verdict is Verdict.PERMANENT:
                 self._dead(item, answer.status, answer.detail)
             elif answer.verdict is Verdict.RETRY:
-                n = self._attempts.get(item.key, 0) + 1
+                known = self._attempts.get(item.key)
+                n = (self.spool.attempts(self.slug, item.key) if known is None else known) + 1
                 self._attempts[item.key] = n
                 self.stats.retries += 1
                 if n >= self.backoff.max_attempts:
                     self._dead(item, answer.status, f"{answer.detail}; {n} attempts")
                 else:
+                    self.spool.record_attempt(self.slug, item.key, n)
                     self._not_before[item.key] = time.time() + self.backoff.delay(n)
             else:
                 link_down = True

@@ -158,8 +158,24 @@ class Spool:
         keys = [n[:-4] for n in names]
         return keys[:limit] if limit else keys
 
+    def attempts(self, dest: str, key: str) -> int:
+        """How many times ``dest`` refused ``key`` with a transient status, across restarts."""
+        try:
+            return int((self.queue(dest) / f"{key}.attempts").read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def record_attempt(self, dest: str, key: str, n: int) -> None:
+        """Keep the count beside the queued copy (renamed into place; a restart, a SIGKILL
+        keeps it, so a poison instance reaches the dead-letter folder in bounded tries)."""
+        path = self.queue(dest) / f"{key}.attempts"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(str(n))
+        os.replace(tmp, path)
+
     def confirm(self, dest: str, key: str) -> None:
         (self.queue(dest) / f"{key}.dcm").unlink(missing_ok=True)
+        (self.queue(dest) / f"{key}.attempts").unlink(missing_ok=True)
         fsync_dir(self.queue(dest))
         self._settle(key)
 
@@ -168,6 +184,7 @@ class Spool:
         _write_durable(folder / f"{key}.json", json.dumps(
             {"status": status, "detail": detail, "time": time.time()}).encode())
         os.replace(self.queue(dest) / f"{key}.dcm", folder / f"{key}.dcm")
+        (self.queue(dest) / f"{key}.attempts").unlink(missing_ok=True)
         fsync_dir(folder)
         fsync_dir(self.queue(dest))
         self._settle(key)
@@ -202,6 +219,10 @@ class Spool:
         self.incoming.mkdir(parents=True, exist_ok=True)
         for tmp in self.deid.glob("*.tmp"):
             tmp.unlink()
+        for dest in os.listdir(self.root / "queue"):  # counts of copies no longer queued
+            for count in self.queue(dest).glob("*.attempts*"):
+                if count.name.endswith(".tmp") or not count.with_suffix(".dcm").exists():
+                    count.unlink(missing_ok=True)
         todo: list[str] = []
         for path in sorted(self.received.glob("*.dcm")):
             key = path.stem
