@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -94,23 +95,20 @@ _NOT_HERE = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP
 def _copy_file_range(src: int, dst: int, offset: int, count: int, done: int) -> int:
     if not hasattr(os, "copy_file_range"):
         raise _Unsupported
-    while done < count:
-        try:
-            n = os.copy_file_range(src, dst, count - done, offset + done)
-        except OSError as exc:
-            if exc.errno in _NOT_HERE and done == 0:
-                raise _Unsupported from exc
-            raise
-        if n == 0:
-            break
-        done += n
-    return done
+    return _in_kernel(lambda want, at: os.copy_file_range(src, dst, want, offset + at),
+                      count, done)
 
 
 def _sendfile(src: int, dst: int, offset: int, count: int, done: int) -> int:
+    return _in_kernel(lambda want, at: os.sendfile(dst, src, offset + at, want), count, done)
+
+
+def _in_kernel(call: Callable[[int, int], int], count: int, done: int) -> int:
+    """Repeat ``call(bytes wanted, bytes done)`` until ``count`` are copied or the source
+    ends; a method the kernel refuses for these files before any byte: the next one."""
     while done < count:
         try:
-            n = os.sendfile(dst, src, offset + done, count - done)
+            n = call(count - done, done)
         except OSError as exc:
             if exc.errno in _NOT_HERE and done == 0:
                 raise _Unsupported from exc
