@@ -4,6 +4,7 @@ classification, option parsing, and a gateway in this process fed by a pynetdico
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,6 +122,27 @@ def test_spool_recovery_redoes_uncommitted_and_finishes_settled(tmp_path: Path) 
     assert again.pending("a") == [committed]
     assert not again.original(settled).exists()
     assert not list(again.incoming.iterdir())
+
+
+def test_a_removed_destination_is_dead_lettered_and_originals_settle(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "s", ["a", "gone"])
+    spool.create()
+    delivered, waiting = _received(spool), _received(spool)
+    for key in (delivered, waiting):
+        spool.commit_deid(key, Payload(b"copy"), _meta(key))
+    spool.confirm("a", delivered)
+    half = _received(spool)  # killed while committing: linked for "gone" only, no JSON
+    (spool.deid / f"{half}.dcm").write_bytes(b"copy")
+    os.link(spool.deid / f"{half}.dcm", spool.queue("gone") / f"{half}.dcm")
+    again = Spool(tmp_path / "s", ["a"])  # restarted without --forward for "gone"
+    assert again.recover() == [half]  # redone, never dead-lettered half-made
+    assert not again.queue("gone").exists()
+    dead = sorted(p.stem for p in again.dead("gone").glob("*.dcm"))
+    assert dead == sorted([delivered, waiting])
+    assert "removed from the command line" in (again.dead("gone") / f"{waiting}.json").read_text()
+    assert not again.original(delivered).exists()  # every destination is done with it
+    assert again.original(waiting).exists() and again.pending("a") == [waiting]
+    assert again.original(half).exists()
 
 
 class _Busy:

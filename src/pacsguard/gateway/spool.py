@@ -231,12 +231,28 @@ class Spool:
                     (self.queue(dest) / path.name).unlink(missing_ok=True)
                 (self.deid / path.name).unlink(missing_ok=True)
                 todo.append(key)
+        self._retire_removed()  # after the above: only committed copies are retired
         for meta in sorted(self.deid.glob("*.json")):
             self._settle(meta.stem)  # deletes what every destination already confirmed
         # Counted after settling: what is left is what the spool holds (--spool-max).
         self.bytes = sum(p.stat().st_size for folder in (self.received, self.deid)
                          for p in folder.glob("*.dcm"))
         return todo
+
+    def _retire_removed(self) -> None:
+        """A destination no longer on the command line: what its queue still holds is
+        dead-lettered with that reason (kept, never sent), so the originals can settle
+        rather than stay in the spool for ever."""
+        for dest in sorted(set(os.listdir(self.root / "queue")) - set(self.destinations)):
+            queue = self.queue(dest)
+            for copy in sorted(queue.glob("*.dcm")):
+                self.dead(dest).mkdir(parents=True, exist_ok=True)
+                self.dead_letter(dest, copy.stem, None, "the destination was removed from "
+                                 "the command line before this copy was delivered")
+            for leftover in queue.iterdir():
+                leftover.unlink()
+            queue.rmdir()
+            fsync_dir(queue.parent)
 
     def counts(self) -> dict[str, Any]:
         """What /status reports: counts and ages only."""
