@@ -143,11 +143,14 @@ def test_a_client_killed_mid_run_is_completed_by_a_rerun(
     proc = pacsguard(*args)
     journal = tmp_path / "out.pacsguard" / "journal.sqlite"
     deadline = time.monotonic() + 120
-    while journalled(journal) < 20:  # the journal is flushed every 2 s or 256 rows
+    # Killed once 20 outputs are committed (the journal is flushed every 2 s or 256 rows,
+    # so it may hold none of them yet: a run of 240 small files takes about a second).
+    while sum(1 for _ in out.rglob("*.dcm")) < 20:
         assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.1)
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)  # no clean-up of any kind: unflushed rows are lost
     proc.communicate(timeout=30)
+    assert sum(1 for _ in out.rglob("*.dcm")) < N_SLICES  # killed mid-run
     done_before = journalled(journal)
     assert done_before < N_SLICES
     assert finish(pacsguard(*args, "--json", str(tmp_path / "s.json"))) == 0
