@@ -5,11 +5,13 @@ its PID. Every wait is bounded: a hung peer fails a test instead of hanging the 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -21,6 +23,7 @@ from typing import Any
 
 import pytest
 from pydicom import dcmread
+from pydicom.errors import InvalidDicomError
 
 from pacsguard.samples.ct import write_ct_series
 from pacsguard.samples.people import PATIENTS
@@ -219,10 +222,23 @@ def deid_reference(inputs: Path, out: Path, key_file: Path) -> dict[str, bytes]:
 
 def folder_uids(folder: Path) -> dict[str, bytes]:
     """What a folder destination holds: committed files only (a hidden staging file may be
-    renamed away between the listing and the read)."""
-    return {str(dcmread(f, stop_before_pixels=True).SOPInstanceUID): f.read_bytes()
-            for f in folder.rglob("*")
-            if f.is_file() and not f.name.startswith(".") and not f.name.endswith(".json")}
+    renamed away between the listing and the read), and whole ones: storescp writes its
+    files in place, so one being received is left for the next look."""
+    held: dict[str, bytes] = {}
+    for f in folder.rglob("*"):
+        if not f.is_file() or f.name.startswith(".") or f.name.endswith(".json"):
+            continue
+        data = f.read_bytes()
+        try:
+            ds = dcmread(io.BytesIO(data))
+        except (InvalidDicomError, EOFError, ValueError, KeyError, struct.error):
+            continue  # still being written
+        pixels = ds.get_item(0x7FE00010)
+        declared = getattr(pixels, "length", 0)
+        if pixels is None or (declared != 0xFFFFFFFF and len(pixels.value or b"") < declared):
+            continue  # cut short: still being written
+        held[str(ds.SOPInstanceUID)] = data
+    return held
 
 
 def send(tool: str, port: int, files: list[Path], aet: str, *, host: str = "127.0.0.2",
