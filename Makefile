@@ -15,7 +15,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,codecs,ocr,fuzz,dask,s3]'
+	$(PY) -m pip install -q -e '.[dev,codecs,ocr,fuzz,dask,s3,az]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -30,6 +30,12 @@ $(PEERS): scripts/peers.sh
 	bash scripts/peers.sh
 	mkdir -p .peers && touch $(PEERS)
 
+# Azurite, Microsoft's Azure Storage emulator (npm), for the az:// tests on loopback.
+AZURITE := .peers/azurite/node_modules/.bin/azurite-blob
+$(AZURITE):
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q nodejs npm >/dev/null; }
+	npm install --silent --no-audit --no-fund --prefix .peers/azurite azurite@3.35.0
+
 peers: $(PEERS)
 
 demo: $(STAMP) $(PEERS) compile
@@ -42,7 +48,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 # The fuzz run goes first so that pytest's closing line ends the output.
-test: $(STAMP) $(PEERS) compile lint typecheck
+test: $(STAMP) $(PEERS) $(AZURITE) compile lint typecheck
 	$(MAKE) fuzz
 	$(PY) -m pytest
 

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scalepeers import BIN, Cluster, free_port, start_cluster, stop, wait_port
@@ -40,6 +41,46 @@ def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
             for obj in page.get("Contents", []):
                 client.delete_object(Bucket=bucket["Name"], Key=obj["Key"])
         client.delete_bucket(Bucket=bucket["Name"])
+
+
+#: Azurite's well-known development account (public, in Microsoft's documentation).
+AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+               "KBHBeksoGMGw==")
+AZURITE = Path(__file__).resolve().parents[2] / ".peers" / "azurite" / "node_modules" / ".bin"
+
+
+@pytest.fixture(scope="session")
+def azurite_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Azurite's blob service on 127.0.0.2 (``make test`` installs it with npm)."""
+    exe = AZURITE / "azurite-blob"
+    if not exe.exists():
+        pytest.fail("Azurite is not installed (make test installs it: npm install azurite)")
+    port = free_port()
+    proc = subprocess.Popen([str(exe), "--blobHost", "127.0.0.2", "--blobPort", str(port),
+                             "--location", str(tmp_path_factory.mktemp("azurite")),
+                             "--skipApiVersionCheck", "--loose", "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc, 60, host="127.0.0.2")
+        yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+               f"AccountKey={AZURITE_KEY};BlobEndpoint=http://127.0.0.2:{port}/devstoreaccount1;")
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def az(azurite_connection: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An adlfs file system on Azurite; AZURE_STORAGE_CONNECTION_STRING points pacsguard at
+    it too (the standard variable of Azure's SDKs)."""
+    import fsspec
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_connection)
+    fs = fsspec.filesystem("az", use_listings_cache=False, skip_instance_cache=True)
+    yield fs
+    # A clean store for the next test (adlfs lists containers only with its listings cache).
+    cached = fsspec.filesystem("az", skip_instance_cache=True)
+    for container in cached.ls(""):
+        cached.rm(container, recursive=True)
 
 
 @pytest.fixture

@@ -165,3 +165,42 @@ def test_usage_errors_exit_2_before_anything_is_written(
     assert not out.exists()
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="bkt")["Contents"]]
     assert sorted(keys) == ["all/in/x.dcm", "in/x.dcm"]
+
+
+# -- az:// against Azurite (Microsoft's emulator) on loopback -------------------------------
+def _az_upload(fs: Any, folder: Path, root: str) -> None:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        fs.pipe_file(f"{root}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+
+
+def _az_objects(fs: Any, root: str) -> dict[str, bytes]:
+    return {name[len(root) + 1:]: fs.cat_file(name) for name in fs.find(root)}
+
+
+def test_az_to_az_and_az_to_local_give_the_local_bytes(
+        demo: Path, az: Any, key_file: Path, tmp_path: Path) -> None:
+    assert deid(str(demo), str(tmp_path / "local"), key_file=key_file) == 1
+    expected = tree(tmp_path / "local")
+    expected.pop("pacsguard-summary.json", None)
+    fs = az
+    fs.mkdir("hospital")
+    fs.mkdir("lake")
+    _az_upload(fs, demo, "hospital/export")  # folders: listed one level at a time
+    side = tmp_path / "side"
+    assert deid("az://hospital/export", "az://lake/deid", "--side-dir", str(side),
+                key_file=key_file) == 1
+    remote = _az_objects(fs, "lake/deid")
+    summary = json.loads(remote.pop("pacsguard-summary.json"))
+    assert remote == expected  # the same names and bytes as on disk
+    assert summary["outcomes"]["written"] == len(expected)
+    rows = (side / "quarantine.tsv").read_text().splitlines()[1:]
+    assert rows and all(r.startswith("az://hospital/export/") for r in rows)
+    assert deid("az://hospital/export", str(tmp_path / "azlocal"), key_file=key_file) == 1
+    local = tree(tmp_path / "azlocal")
+    local.pop("pacsguard-summary.json", None)
+    assert local == expected
+    # A rerun redoes nothing: the journal settles every input, every object exists.
+    assert deid("az://hospital/export", "az://lake/deid", "--side-dir", str(side),
+                "--json", str(tmp_path / "again.json"), key_file=key_file) == 1
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["outcomes"]["written"] == 0 and again["already_done"] >= len(expected)
