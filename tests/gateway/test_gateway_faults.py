@@ -22,6 +22,8 @@ from gwpeers import (
 )
 from pynetdicom import AE
 
+from pacsguard.io.cstore import keep_responses
+
 pytestmark = [pytest.mark.slow, pytest.mark.peers]
 
 
@@ -34,10 +36,10 @@ def _store_each(port: int, files: list[Path]) -> list[int]:
     ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 20
     statuses = []
-    assoc = ae.associate("127.0.0.2", port, ae_title="PACSGUARD")
+    assoc = keep_responses(ae.associate("127.0.0.2", port, ae_title="PACSGUARD"))
     for f in files:
         if not assoc.is_established:
-            assoc = ae.associate("127.0.0.2", port, ae_title="PACSGUARD")
+            assoc = keep_responses(ae.associate("127.0.0.2", port, ae_title="PACSGUARD"))
         rsp = assoc.send_c_store(f) if assoc.is_established else None
         statuses.append(int(rsp.Status) if rsp is not None and "Status" in rsp else -1)
     if assoc.is_established:

@@ -28,6 +28,8 @@ from gwpeers import (
     wait_until,
 )
 
+from pacsguard.io.cstore import keep_responses
+
 pytestmark = [pytest.mark.slow, pytest.mark.peers]
 
 
@@ -208,7 +210,7 @@ def test_sender_aborts_mid_association(peers: Peers, tmp_path: Path, key_file: P
     ds = dcmread(partial)
     ae = AE(ae_title="ABORTER")
     ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
-    assoc = ae.associate("127.0.0.2", port, ae_title="PACSGUARD")
+    assoc = keep_responses(ae.associate("127.0.0.2", port, ae_title="PACSGUARD"))
     assert assoc.is_established
     for f in sent:
         assert assoc.send_c_store(f).Status == 0

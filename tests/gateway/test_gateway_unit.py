@@ -24,7 +24,7 @@ from pacsguard.gateway import Gateway, GatewayConfig
 from pacsguard.gateway.forwarder import Backoff, Forwarder
 from pacsguard.gateway.scp import AllowRule, parse_allow
 from pacsguard.gateway.spool import Committed, Spool
-from pacsguard.io.cstore import classify_store_status
+from pacsguard.io.cstore import classify_store_status, keep_responses
 from pacsguard.io.forward import Delivery, Verdict, destination_slug, parse_ae_address
 from pacsguard.io.stow import _references
 from pacsguard.pipeline import Deidentifier
@@ -200,7 +200,7 @@ def _send(port: int, files: list[Path], aet: str = "MODALITY") -> list[int]:
     ds = dcmread(files[0], stop_before_pixels=True)
     ae.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 20
-    assoc = ae.associate("127.0.0.1", port, ae_title="PACSGUARD")
+    assoc = keep_responses(ae.associate("127.0.0.1", port, ae_title="PACSGUARD"))
     if not assoc.is_established:
         return []
     out = [int(assoc.send_c_store(f).Status) for f in files]

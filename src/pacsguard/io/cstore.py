@@ -36,11 +36,12 @@ def classify_store_status(status: int) -> Verdict:
     return Verdict.PERMANENT
 
 
-def _keep_responses(assoc: Association) -> None:
+def keep_responses(assoc: Association) -> Association:
     """Work around a race in pynetdicom 3.0: the association's reactor thread can take a
     C-STORE response off the queue between two requests (its pause flag is read stale) and
     drop it as an "unexpected service message"; the sender then waits for its DIMSE timeout.
-    A response the reactor takes is put back for the waiting sender instead."""
+    A response the reactor takes is put back for the waiting sender instead. Returns
+    ``assoc`` (any pynetdicom sender that sends C-STOREs in a row needs it)."""
     serve = assoc._serve_request
 
     def serve_requests_only(msg: Any, context_id: int) -> None:
@@ -50,6 +51,7 @@ def _keep_responses(assoc: Association) -> None:
         serve(msg, context_id)
 
     assoc._serve_request = serve_requests_only  # type: ignore[method-assign]
+    return assoc
 
 
 class CStoreDestination:
@@ -83,7 +85,7 @@ class CStoreDestination:
         assoc = ae.associate(self.address.host, self.address.port, **kwargs)
         if not assoc.is_established:
             return None
-        _keep_responses(assoc)
+        keep_responses(assoc)
         self._contexts = {(str(cx.abstract_syntax), str(cx.transfer_syntax[0]))
                           for cx in assoc.accepted_contexts}
         self._msg_id = 0
