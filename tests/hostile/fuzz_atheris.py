@@ -2,8 +2,10 @@
 
 ``make fuzz`` (``FUZZ_SECONDS=60`` by default) runs it from a seed corpus of sample files and
 hostile cases. A crash is any exception out of the readers other than a
-:class:`~pacsguard.errors.FileRejected`, or a ``processing-error`` outcome; atheris saves the
-input as ``crash-*``; turn each into a regression test in ``test_regressions.py``.
+:class:`~pacsguard.errors.FileRejected`, a ``processing-error`` outcome, or a file whose
+outcome or bytes differ between the streaming path (from disk) and the full path (from
+memory); atheris saves the input as ``crash-*``; turn each into a regression test in
+``test_regressions.py``.
 """
 
 from __future__ import annotations
@@ -35,9 +37,16 @@ def one_input(data: bytes) -> None:
     for read in (read_dicom, read_dicom_file):
         with contextlib.suppress(FileRejected):
             read(path)
-    for outcome in (_PIPELINE.process(path), _PIPELINE.process(data)):  # from disk, from memory
+    on_disk, in_memory = _PIPELINE.process(path), _PIPELINE.process(data)
+    for outcome in (on_disk, in_memory):
         if outcome.reason == "processing-error":
             raise RuntimeError(f"processing-error: {outcome.detail}")
+    # From disk a file may take the streaming path (its pixel data copied, not parsed), from
+    # memory never: the two must agree on the outcome and, when written, on every byte.
+    if (on_disk.outcome, on_disk.reason) != (in_memory.outcome, in_memory.reason):
+        raise RuntimeError(f"disk and memory disagree: {on_disk.reason!r} {in_memory.reason!r}")
+    if on_disk.written and on_disk.data != in_memory.data:
+        raise RuntimeError(f"streamed bytes differ from the full path ({on_disk.full_path!r})")
 
 
 def seed_corpus(directory: Path) -> None:
