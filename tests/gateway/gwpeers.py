@@ -201,6 +201,16 @@ def orthanc_upload(http: int, files: list[Path]) -> None:
         assert code == 200
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway key and self-signed certificate for localhost: (key.pem, cert.pem)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=localhost"],
+                   check=True, capture_output=True, timeout=60)
+    return key, cert
+
+
 def make_inputs(folder: Path, per_patient: int = 6, rows: int = 32) -> list[Path]:
     """Two patients, one CT series each (small slices: the tests are about delivery)."""
     for n, patient in enumerate(PATIENTS[:2]):

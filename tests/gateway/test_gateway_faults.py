@@ -16,6 +16,7 @@ from gwpeers import (
     folder_uids,
     free_port,
     make_inputs,
+    self_signed,
     send,
     spool_originals,
     wait_until,
@@ -95,10 +96,7 @@ def test_tls_sender_and_refused_callers(peers: Peers, tmp_path: Path, key_file: 
     """storescu +tls reaches the gateway over DICOM TLS; a caller not in --allow, or calling
     another AE title, is rejected at association time."""
     certs = tmp_path / "certs"
-    certs.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(certs / "key.pem"), "-out", str(certs / "cert.pem"), "-days", "2",
-                    "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    self_signed(certs)
     files = make_inputs(tmp_path / "in", per_patient=3)
     expected = deid_reference(tmp_path / "in", tmp_path / "ref", key_file)
     out = tmp_path / "out"
@@ -166,10 +164,7 @@ def test_stow_rs_into_orthanc_and_study_quiet(peers: Peers, tmp_path: Path,
 
 def test_forward_over_tls_to_storescp(peers: Peers, tmp_path: Path, key_file: Path) -> None:
     certs = tmp_path / "certs"
-    certs.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(certs / "key.pem"), "-out", str(certs / "cert.pem"), "-days", "2",
-                    "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    self_signed(certs)
     files = make_inputs(tmp_path / "in", per_patient=3)
     expected = deid_reference(tmp_path / "in", tmp_path / "ref", key_file)
     scp_port = free_port()
@@ -218,10 +213,7 @@ def test_compressed_transfer_syntaxes_pass_through(peers: Peers, tmp_path: Path,
 
 def test_required_client_certificate(peers: Peers, tmp_path: Path, key_file: Path) -> None:
     certs = tmp_path / "certs"
-    certs.mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    str(certs / "key.pem"), "-out", str(certs / "cert.pem"), "-days", "2",
-                    "-subj", "/CN=localhost"], check=True, capture_output=True, timeout=60)
+    self_signed(certs)
     key, cert = str(certs / "key.pem"), str(certs / "cert.pem")
     files = make_inputs(tmp_path / "in", per_patient=1)
     out = tmp_path / "out"
